@@ -1,0 +1,109 @@
+"""Plumbing shared by the process backends: live events from worker processes to the engine.
+
+    engine process                                         worker process (spawn/forkserver)
+    ┌──────────────────────────────┐   SimpleQueue (pipe)   ┌──────────────────────────────┐
+    │ EventPump thread ◄───────────┼────────────────────────┼── TaskStarted (before call)  │
+    │   └► ctx.started(event)      │                        │   run_task(inst)             │
+    │ backend thread ◄─────────────┼── future / result ─────┼── TaskRecord (return value)  │
+    │   └► ctx.finished(record)    │                        └──────────────────────────────┘
+    └──────────────────────────────┘
+
+"Started" is one synchronous pipe write per task (a few µs, no round trip); "finished" rides on
+the result the pool returns anyway, so the live stream adds one message per task, not two. The
+write is synchronous on purpose: a ``multiprocessing.Queue`` hands data to a feeder thread, and a
+worker that dies right after (the ``crash`` task) would take the unsent event with it, leaving
+the engine unable to say which task was lost.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.context
+import os
+import sys
+import threading
+from typing import Any, Callable
+
+from engine.records import TaskRecord, TaskStarted
+from engine.worker import run_task
+from engine.workload import TaskInstance
+
+_events: Any = None  # the worker process's end of the event queue, set by init_worker
+
+
+def default_start_method() -> str:
+    """spawn: safe under a running Qt app (fork can deadlock there) and leaves no helper process
+    behind, unlike forkserver, whose server outlives the run."""
+    return "spawn"
+
+
+def valid_start_methods() -> list[str]:
+    return multiprocessing.get_all_start_methods()
+
+
+def mp_context(method: str | None) -> multiprocessing.context.BaseContext:
+    return multiprocessing.get_context(method or default_start_method())
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this worker when the process that started it dies, so a killed app
+    leaves no orphan burning a core. Elsewhere the pool's own pipes end the workers."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() == 1:  # the parent already died between fork and prctl
+            os._exit(1)
+    except (OSError, AttributeError):
+        pass
+
+
+def init_worker(events: Any) -> None:
+    """Pool initializer: runs once in each worker process."""
+    global _events
+    _events = events
+    _die_with_parent()
+
+
+def run_in_worker(inst: TaskInstance) -> TaskRecord:
+    """What pools call in the worker process (top level, so it pickles by reference)."""
+    return run_task(inst, _events.put if _events is not None else None)
+
+
+class EventPump:
+    """Engine side: a thread that forwards worker events to a callback until closed."""
+
+    def __init__(self, ctx: multiprocessing.context.BaseContext,
+                 on_started: Callable[[TaskStarted], None],
+                 on_record: Callable[[TaskRecord], None] | None = None) -> None:
+        self.queue = ctx.SimpleQueue()
+        self._on_started = on_started
+        self._on_record = on_record
+        self._thread = threading.Thread(target=self._pump, name="corescope-event-pump",
+                                        daemon=True)
+        self._thread.start()
+
+    def _pump(self) -> None:
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            if isinstance(item, TaskStarted):
+                self._on_started(item)
+            elif self._on_record is not None:
+                self._on_record(item)
+
+    def close(self) -> None:
+        """Stop the pump after every event already written has been delivered.
+
+        Call only when no worker can write any more (all have exited): the sentinel then lands
+        behind their last event in the pipe.
+        """
+        self.queue.put(None)
+        self._thread.join(timeout=5)
+        self.queue.close()

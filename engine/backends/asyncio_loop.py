@@ -1,0 +1,65 @@
+"""``asyncio``: one event loop; native coroutines where a task has one, the loop's executor
+otherwise.
+
+A task with a coroutine form (``sleep``, ``http``) runs on the loop thread itself, so every such
+task shares one thread and overlaps only while it awaits. Everything else is handed to
+``loop.run_in_executor`` on a thread pool, which is what asyncio code does with blocking calls.
+Each record's ``mode`` and the run's notes say which path a task took.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+from engine.backends.base import Backend, RunContext
+from engine.records import TaskRecord
+from engine.tasks.registry import resolve_coroutine
+from engine.worker import run_task, run_task_async
+from engine.workload import TaskInstance
+
+
+class AsyncioBackend(Backend):
+    name = "asyncio"
+    summary = "asyncio event loop (coroutines natively, other tasks via run_in_executor)"
+
+    def run(self, tasks: list[TaskInstance], ctx: RunContext) -> None:
+        native = [t for t in tasks if resolve_coroutine(t.ref) is not None]
+        if native:
+            ctx.note(f"{len(native)} of {len(tasks)} tasks ran as coroutines on the loop thread")
+        if len(native) < len(tasks):
+            ctx.note(f"{len(tasks) - len(native)} of {len(tasks)} tasks have no coroutine form "
+                     f"and ran through loop.run_in_executor ({ctx.workers} threads)")
+        with ThreadPoolExecutor(ctx.workers, thread_name_prefix="corescope-async") as pool:
+            asyncio.run(self._main(tasks, ctx, pool))
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    async def _main(self, tasks: list[TaskInstance], ctx: RunContext,
+                    pool: ThreadPoolExecutor) -> None:
+        loop = asyncio.get_running_loop()
+        # The workers setting bounds how many tasks are in flight at once, as it does for pools.
+        slots = asyncio.Semaphore(ctx.workers)
+
+        async def one(inst: TaskInstance) -> None:
+            async with slots:
+                if ctx.cancel.is_set():
+                    return
+                record: TaskRecord
+                if resolve_coroutine(inst.ref) is not None:
+                    record = await run_task_async(inst, ctx.started)
+                else:
+                    record = await loop.run_in_executor(
+                        pool, run_task, inst, ctx.started, ctx.cancel, "", "executor")
+                ctx.finished(record)
+
+        jobs = [asyncio.ensure_future(one(ctx.submit(inst))) for inst in tasks]
+        everything = asyncio.gather(*jobs)
+        while not everything.done():
+            await asyncio.wait([everything], timeout=0.05)
+            if ctx.cancel.is_set():
+                for job in jobs:
+                    job.cancel()
+                await asyncio.gather(*jobs, return_exceptions=True)
+                break
+        if everything.done() and not everything.cancelled():
+            everything.result()

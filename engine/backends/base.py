@@ -1,0 +1,84 @@
+"""The interface every backend implements, documented once (like concurrent.futures._base).
+
+A backend's only job is to get every ``TaskInstance`` run by ``engine.worker.run_task`` somewhere
+(a thread, a process, a coroutine) and to tell the ``RunContext`` what happened. Everything else —
+timing, CPU sampling, fixtures, lanes, statistics — is the runner's, so backends stay small and
+their measurements comparable.
+
+Contract:
+    * call ``ctx.submit(inst)`` as each task is handed to a worker (stamps the submit time);
+    * report ``ctx.started``/``ctx.finished`` from any thread; both are thread-safe;
+    * watch ``ctx.cancel``: when set, drop pending tasks, stop or end workers, and return;
+    * tasks whose worker died are reported with ``ctx.lost(ids, reason)``;
+    * return only when no thread or process the backend started is still running.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar, Iterable, Protocol
+
+from engine.records import TaskRecord, TaskStarted
+from engine.workload import TaskInstance
+
+
+@dataclass(frozen=True)
+class Availability:
+    ok: bool
+    reason: str = ""
+
+
+class RunContext(Protocol):
+    """What a backend may use while it runs a workload."""
+
+    cancel: threading.Event
+    workers: int
+    start_method: str | None
+
+    def submit(self, inst: TaskInstance) -> TaskInstance: ...
+
+    def started(self, event: TaskStarted) -> None: ...
+
+    def finished(self, record: TaskRecord) -> None: ...
+
+    def lost(self, ids: Iterable[int], reason: str) -> None: ...
+
+    def note(self, text: str) -> None: ...
+
+    def pending_ids(self) -> list[int]:
+        """Tasks without a final record yet (queued or running)."""
+        ...
+
+    def remaining(self) -> int:
+        """``len(pending_ids())`` in O(1)."""
+        ...
+
+    def running(self) -> dict[int, int]:
+        """Task id -> worker pid of every task that has started and not yet ended."""
+        ...
+
+
+class Backend(ABC):
+    """One way of running tasks concurrently."""
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    #: True when workers are separate processes: ``crash`` is allowed, start methods apply.
+    uses_processes: ClassVar[bool] = False
+    #: True when the backend starts one worker per task and ignores the workers setting.
+    worker_per_task: ClassVar[bool] = False
+
+    @classmethod
+    def availability(cls) -> Availability:
+        return Availability(True)
+
+    @classmethod
+    def effective_workers(cls, requested: int, n_tasks: int) -> int:
+        """How many workers actually run: the figure efficiency is judged against."""
+        return max(1, n_tasks if cls.worker_per_task else min(requested, n_tasks))
+
+    @abstractmethod
+    def run(self, tasks: list[TaskInstance], ctx: RunContext) -> None:
+        """Run every task; return when all have ended or the run was cancelled."""

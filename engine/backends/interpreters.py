@@ -1,0 +1,54 @@
+"""``interpreters``: ``concurrent.futures.InterpreterPoolExecutor`` (Python 3.14+).
+
+Each worker is a subinterpreter with its own GIL inside this one process: pure-Python CPU work
+scales like processes, without a process start. Subinterpreters share no Python objects, so a
+worker cannot reach the engine's event buffer: "started" is reported when each result comes
+back (the record still carries the true start time, so the timeline is exact after the fact).
+"""
+
+from __future__ import annotations
+
+import sys
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from typing import Any
+
+from engine.backends.base import Availability, Backend, RunContext
+from engine.records import TaskRecord, TaskStarted
+from engine.worker import run_task
+from engine.workload import TaskInstance
+
+
+class InterpreterPoolBackend(Backend):
+    name = "interpreters"
+    summary = "concurrent.futures.InterpreterPoolExecutor (one GIL per subinterpreter)"
+
+    @classmethod
+    def availability(cls) -> Availability:
+        if sys.version_info < (3, 14):
+            return Availability(False, "needs Python 3.14+ (InterpreterPoolExecutor); "
+                                       f"this is {sys.version.split()[0]}")
+        try:
+            from concurrent.futures import InterpreterPoolExecutor  # noqa: F401
+        except ImportError as exc:  # a build without subinterpreter support
+            return Availability(False, f"InterpreterPoolExecutor unavailable: {exc}")
+        return Availability(True)
+
+    def run(self, tasks: list[TaskInstance], ctx: RunContext) -> None:
+        from concurrent.futures import InterpreterPoolExecutor  # type: ignore[attr-defined]
+
+        ctx.note("subinterpreters cannot stream live events: 'started' arrives with each result")
+        pool: Any = InterpreterPoolExecutor(ctx.workers)
+        try:
+            futures: set[Future[TaskRecord]] = {
+                pool.submit(run_task, ctx.submit(inst)) for inst in tasks
+            }
+            while futures and not ctx.cancel.is_set():
+                done, futures = wait(futures, timeout=0.05, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    record = fut.result()
+                    assert record.worker is not None and record.started is not None
+                    ctx.started(TaskStarted(record.id, record.name, record.started,
+                                            record.worker))
+                    ctx.finished(record)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)

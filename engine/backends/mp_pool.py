@@ -1,0 +1,51 @@
+"""``mp-pool``: ``multiprocessing.Pool`` with the workers setting.
+
+Unlike ProcessPoolExecutor, a Pool whose worker dies replaces the worker and waits forever for
+the lost task's result. CoreScope watches the pool's processes instead: the task that was running
+on a worker that exited abnormally is marked lost and the rest of the run carries on.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from typing import Any
+
+from engine.backends._child import EventPump, init_worker, mp_context, run_in_worker
+from engine.backends.base import Backend, RunContext
+from engine.workload import TaskInstance
+
+
+class MpPoolBackend(Backend):
+    name = "mp-pool"
+    summary = "multiprocessing.Pool"
+    uses_processes = True
+
+    def run(self, tasks: list[TaskInstance], ctx: RunContext) -> None:
+        mp = mp_context(ctx.start_method)
+        pump = EventPump(mp, ctx.started)
+        pool = mp.Pool(ctx.workers, initializer=init_worker, initargs=(pump.queue,))
+        try:
+            results = pool.imap_unordered(run_in_worker, [ctx.submit(i) for i in tasks])
+            seen: dict[int, Any] = {}  # pid -> Process, every worker the pool ever had
+            while ctx.remaining() and not ctx.cancel.is_set():
+                try:
+                    ctx.finished(results.next(timeout=0.05))
+                    continue
+                except multiprocessing.TimeoutError:
+                    pass
+                except StopIteration:
+                    break
+                current = {proc.pid: proc for proc in getattr(pool, "_pool", [])}
+                seen.update(current)
+                # A worker that died is reaped and replaced by the pool, so "not among the
+                # current workers" is as telling as a non-zero exit code. A started event of a
+                # task on a dead worker may still be in the pipe: checked again every pass.
+                for task_id, pid in ctx.running().items():
+                    proc = current.get(pid)
+                    if proc is None or proc.exitcode not in (None, 0):
+                        code = seen[pid].exitcode if pid in seen else "unknown"
+                        ctx.lost([task_id], f"worker process {pid} died (exit code {code})")
+        finally:
+            pool.terminate()
+            pool.join()
+            pump.close()

@@ -1,0 +1,53 @@
+"""Every backend by name. Adding one = a new module in this package + one line below."""
+
+from __future__ import annotations
+
+from engine.backends.base import Availability, Backend
+from engine.backends.asyncio_loop import AsyncioBackend
+from engine.backends.interpreters import InterpreterPoolBackend
+from engine.backends.mp_pool import MpPoolBackend
+from engine.backends.process_pool import ProcessPoolBackend
+from engine.backends.processes import ProcessPerTaskBackend
+from engine.backends.sequential import SequentialBackend
+from engine.backends.thread_pool import ThreadPoolBackend
+from engine.backends.threads import ThreadPerTaskBackend
+
+BACKENDS: dict[str, type[Backend]] = {
+    cls.name: cls
+    for cls in (
+        SequentialBackend,
+        ThreadPerTaskBackend,
+        ProcessPerTaskBackend,
+        ThreadPoolBackend,
+        ProcessPoolBackend,
+        MpPoolBackend,
+        AsyncioBackend,
+        InterpreterPoolBackend,
+    )
+}
+
+
+class UnknownBackendError(ValueError):
+    pass
+
+
+class UnavailableBackendError(ValueError):
+    pass
+
+
+def get_backend(name: str) -> type[Backend]:
+    """The backend class for ``name``; an unknown name lists the valid ones."""
+    try:
+        return BACKENDS[name]
+    except KeyError:
+        raise UnknownBackendError(
+            f"unknown backend {name!r} (valid: {', '.join(BACKENDS)})"
+        ) from None
+
+
+def available_backends() -> list[str]:
+    return [name for name, cls in BACKENDS.items() if cls.availability().ok]
+
+
+def availability(name: str) -> Availability:
+    return get_backend(name).availability()

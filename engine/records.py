@@ -1,0 +1,136 @@
+"""What a run records: plain, immutable values shared by the CLI, the GUI and the tests.
+
+Times inside a ``TaskRecord`` are raw readings of ``engine.clock.now`` (seconds, one clock for
+every process on the machine). ``RunResult`` converts them to seconds since the run started when
+it is written out, because that is the axis every view draws.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+
+class TaskStatus(str, enum.Enum):
+    """How a task instance ended."""
+
+    OK = "ok"
+    ERROR = "error"  # the task raised
+    LOST = "lost"  # its worker process died under it (crash, kill, segfault)
+    CANCELLED = "cancelled"  # the run was stopped before or while it ran
+    TIMEOUT = "timeout"  # it ran past the per-task timeout
+
+
+@dataclass(frozen=True)
+class WorkerId:
+    """The worker that ran a task: an OS process and one of its threads."""
+
+    pid: int
+    tid: int  # native thread id, as psutil and the OS report it
+    label: str  # readable lane label, e.g. "pid 4121 · thread 4125"
+
+
+@dataclass(frozen=True)
+class TaskError:
+    """Why a task did not end ok."""
+
+    type: str
+    message: str
+    traceback: str = ""
+
+    def one_line(self) -> str:
+        return f"{self.type}: {self.message}" if self.message else self.type
+
+
+@dataclass(frozen=True)
+class TaskRecord:
+    """One task instance from submission to its end."""
+
+    id: int
+    name: str
+    submitted: float
+    started: float | None
+    finished: float | None
+    worker: WorkerId | None
+    cpu_s: float  # CPU time the task itself consumed (its thread's CPU, not its process's)
+    status: TaskStatus
+    result: str = ""  # short repr of the return value
+    error: TaskError | None = None
+    mode: str = ""  # how the backend ran it, e.g. "coroutine" or "executor" on asyncio
+
+    @property
+    def ok(self) -> bool:
+        return self.status is TaskStatus.OK
+
+    @property
+    def duration(self) -> float:
+        if self.started is None or self.finished is None:
+            return 0.0
+        return self.finished - self.started
+
+
+@dataclass(frozen=True)
+class TaskStarted:
+    """Live event: a worker began a task."""
+
+    id: int
+    name: str
+    started: float
+    worker: WorkerId
+
+
+@dataclass(frozen=True)
+class TaskFinished:
+    """Live event: a task ended (in any status)."""
+
+    record: TaskRecord
+
+
+@dataclass(frozen=True)
+class CpuSample:
+    """One reading of the CPU monitor.
+
+    ``per_core`` is percent of each core (0–100). ``processes`` maps worker pid to percent of one
+    core (may exceed 100 for a multi-threaded process); ``threads`` maps native thread id of the
+    engine process to percent of one core.
+    """
+
+    t: float
+    per_core: tuple[float, ...]
+    processes: Mapping[int, float] = field(default_factory=dict)
+    threads: Mapping[int, float] = field(default_factory=dict)
+
+    @property
+    def total(self) -> float:
+        """Whole-machine busy percent (0–100)."""
+        return sum(self.per_core) / len(self.per_core) if self.per_core else 0.0
+
+
+Event = TaskStarted | TaskFinished
+
+
+@dataclass(frozen=True)
+class MachineInfo:
+    """What the run ran on; saved with every result so a file explains itself."""
+
+    logical_cores: int
+    physical_cores: int | None
+    usable_cores: int  # CPUs this process may use (affinity), the default worker count
+    python: str
+    implementation: str
+    platform: str
+    free_threaded_build: bool
+    gil_enabled: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "logical_cores": self.logical_cores,
+            "physical_cores": self.physical_cores,
+            "usable_cores": self.usable_cores,
+            "python": self.python,
+            "implementation": self.implementation,
+            "platform": self.platform,
+            "free_threaded_build": self.free_threaded_build,
+            "gil_enabled": self.gil_enabled,
+        }

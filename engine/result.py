@@ -1,0 +1,51 @@
+"""``RunResult``: everything one run recorded, immutable once the run has ended."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Mapping
+
+from engine import stats
+from engine.records import CpuSample, MachineInfo, TaskRecord
+
+
+@dataclass(frozen=True)
+class RunResult:
+    backend: str
+    workload: Mapping[str, Any]  # Workload.as_dict(): tasks, params, counts
+    workload_label: str
+    requested_workers: int
+    workers: int  # workers actually in use (a per-task backend uses one per task)
+    start_method: str | None
+    t0: float  # engine.clock reading at run start; record times are relative to it on output
+    t_end: float
+    records: tuple[TaskRecord, ...]
+    samples: tuple[CpuSample, ...]
+    sample_interval_s: float
+    machine: MachineInfo
+    notes: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()  # run-level trouble: lost workers, a failing backend
+    cancelled: bool = False
+    baseline_wall_s: float | None = None
+
+    @property
+    def wall_s(self) -> float:
+        return self.t_end - self.t0
+
+    @cached_property
+    def stats(self) -> stats.RunStats:
+        return stats.compute(self.records, self.samples, self.t0, self.t_end, self.workers,
+                             self.machine.usable_cores, self.baseline_wall_s)
+
+    @property
+    def ok(self) -> bool:
+        return self.stats.all_ok and not self.problems and not self.cancelled
+
+    def with_baseline(self, baseline_wall_s: float | None) -> "RunResult":
+        return dataclasses.replace(self, baseline_wall_s=baseline_wall_s)
+
+    def rel(self, t: float | None) -> float | None:
+        """A clock reading as seconds since this run started."""
+        return None if t is None else t - self.t0

@@ -1,0 +1,89 @@
+"""The derived figures of a run, and what they mean.
+
+    wall_s          run start (before any worker exists) to the last worker gone
+    speedup         baseline wall / this wall (baseline: a sequential run of the same workload)
+    efficiency      speedup / min(workers, usable cores): 1.0 is the ideal for this machine
+    cpu_util        mean whole-machine CPU busy % over the run's samples
+    parallelism     Σ task durations / wall: how many tasks were in flight on average
+    overhead_share  1 − Σ task durations / (wall × workers in use): the share of the workers'
+                    time spent outside tasks (process start, messaging, idling at the end)
+    cpu_per_wall    Σ task CPU / Σ task durations: near 1 for CPU work with a core to itself,
+                    low for tasks that waited (on I/O, or on the GIL)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from engine.records import CpuSample, TaskRecord, TaskStatus
+
+
+@dataclass(frozen=True)
+class RunStats:
+    wall_s: float
+    workers: int
+    cores: int
+    n_tasks: int
+    ok: int
+    failed: int  # raised or timed out
+    lost: int
+    cancelled: int
+    busy_s: float
+    task_cpu_s: float
+    cpu_util: float | None
+    speedup: float | None
+    efficiency: float | None
+
+    @property
+    def parallelism(self) -> float:
+        return self.busy_s / self.wall_s if self.wall_s > 0 else 0.0
+
+    @property
+    def overhead_share(self) -> float:
+        capacity = self.wall_s * max(1, min(self.workers, self.n_tasks))
+        return min(1.0, max(0.0, 1.0 - self.busy_s / capacity)) if capacity > 0 else 0.0
+
+    @property
+    def cpu_per_wall(self) -> float:
+        return self.task_cpu_s / self.busy_s if self.busy_s > 0 else 0.0
+
+    @property
+    def all_ok(self) -> bool:
+        return self.ok == self.n_tasks
+
+
+def speedup(baseline_wall_s: float | None, wall_s: float) -> float | None:
+    if baseline_wall_s is None or wall_s <= 0:
+        return None
+    return baseline_wall_s / wall_s
+
+
+def efficiency(speedup_: float | None, workers: int, cores: int) -> float | None:
+    if speedup_ is None:
+        return None
+    return speedup_ / max(1, min(workers, cores))
+
+
+def mean_cpu(samples: Sequence[CpuSample], t0: float, t1: float) -> float | None:
+    inside = [s.total for s in samples if t0 <= s.t <= t1 + 1e-9]
+    return sum(inside) / len(inside) if inside else None
+
+
+def compute(records: Sequence[TaskRecord], samples: Sequence[CpuSample], t0: float, t1: float,
+            workers: int, cores: int, baseline_wall_s: float | None) -> RunStats:
+    wall = max(0.0, t1 - t0)
+    counts = {status: 0 for status in TaskStatus}
+    for r in records:
+        counts[r.status] += 1
+    sp = speedup(baseline_wall_s, wall)
+    return RunStats(
+        wall_s=wall, workers=workers, cores=cores, n_tasks=len(records),
+        ok=counts[TaskStatus.OK],
+        failed=counts[TaskStatus.ERROR] + counts[TaskStatus.TIMEOUT],
+        lost=counts[TaskStatus.LOST], cancelled=counts[TaskStatus.CANCELLED],
+        busy_s=sum(r.duration for r in records),
+        task_cpu_s=sum(r.cpu_s for r in records),
+        cpu_util=mean_cpu(samples, t0, t1),
+        speedup=sp, efficiency=efficiency(sp, workers, cores),
+    )

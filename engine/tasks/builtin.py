@@ -1,0 +1,146 @@
+"""The built-in demo workloads.
+
+Each is a top-level function (so it pickles by reference under spawn) that does its work in
+small chunks and calls ``checkpoint()`` between them. Work is counted in units — numbers tested,
+megabytes hashed, files written — never "spin for 100 ms": a time-based busy loop finishes on time
+no matter how long it waited for the GIL, which would hide exactly what CoreScope exists to show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import hashlib
+import os
+import signal
+import tempfile
+import time
+import urllib.request
+from urllib.parse import urlsplit
+
+from engine.tasks.context import checkpoint, current
+
+# Chunk sizes are chosen so one chunk takes a few milliseconds on a laptop core: cancel latency
+# stays far under the 1 s target while checkpoint() costs well under 1 % of the work.
+_PRIMES_CHUNK = 2_000
+_SLEEP_CHUNK_S = 0.05
+_HASH_CHUNK = 1 << 20
+
+
+def _is_prime(n: int) -> bool:
+    if n < 2:
+        return False
+    if n % 2 == 0:
+        return n == 2
+    d = 3
+    while d * d <= n:
+        if n % d == 0:
+            return False
+        d += 2
+    return True
+
+
+def primes(n: int = 150_000) -> int:
+    """Count the primes below ``n`` by trial division: pure Python, holds the GIL throughout."""
+    count = 0
+    for lo in range(0, n, _PRIMES_CHUNK):
+        checkpoint()
+        count += sum(1 for k in range(lo, min(lo + _PRIMES_CHUNK, n)) if _is_prime(k))
+    return count
+
+
+_BUFFER = bytes(range(256)) * (_HASH_CHUNK // 256)
+
+
+def hash_data(mb: int = 64) -> str:
+    """SHA-256 over ``mb`` MiB. hashlib drops the GIL for large updates, so threads scale here."""
+    h = hashlib.sha256()
+    for _ in range(mb):
+        checkpoint()
+        h.update(_BUFFER)
+    return h.hexdigest()[:16]
+
+
+def sleep(seconds: float = 0.5) -> float:
+    """Wait without using the CPU, like a program waiting on a disk or a network."""
+    end = time.perf_counter() + seconds
+    while (left := end - time.perf_counter()) > 0:
+        checkpoint()
+        time.sleep(min(left, _SLEEP_CHUNK_S))
+    return seconds
+
+
+async def sleep_async(seconds: float = 0.5) -> float:
+    await asyncio.sleep(seconds)
+    return seconds
+
+
+def files(root: str, count: int = 100, size_kb: int = 4) -> int:
+    """Create a directory of its own under ``root``, write ``count`` files, return how many exist."""
+    mine = tempfile.mkdtemp(prefix="task-", dir=root)
+    payload = b"x" * (size_kb * 1024)
+    for i in range(count):
+        checkpoint()
+        with open(os.path.join(mine, f"file_{i:05d}.txt"), "wb") as fh:
+            fh.write(payload)
+    return len(os.listdir(mine))
+
+
+def _query(size_kb: int, latency_ms: int) -> str:
+    return f"/data?size={size_kb * 1024}&delay_ms={latency_ms}"
+
+
+def http(url: str, requests: int = 5, size_kb: int = 64, latency_ms: int = 100) -> int:
+    """Fetch from the run's local HTTP server ``requests`` times; return the bytes received."""
+    total = 0
+    for _ in range(requests):
+        checkpoint()
+        with urllib.request.urlopen(url + _query(size_kb, latency_ms), timeout=30) as resp:
+            total += len(resp.read())
+    return total
+
+
+async def http_async(url: str, requests: int = 5, size_kb: int = 64, latency_ms: int = 100) -> int:
+    """The same fetches over asyncio streams: one loop thread overlaps every request's wait."""
+    parts = urlsplit(url)
+    total = 0
+    for _ in range(requests):
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+        try:
+            request = f"GET {_query(size_kb, latency_ms)} HTTP/1.0\r\nHost: {parts.netloc}\r\n\r\n"
+            writer.write(request.encode())
+            await writer.drain()
+            raw = await reader.read()
+        finally:
+            writer.close()
+            await writer.wait_closed()
+        total += len(raw.partition(b"\r\n\r\n")[2])
+    return total
+
+
+def mixed(n: int = 60_000, seconds: float = 0.2) -> int:
+    """Part CPU (count primes below ``n``), part wait (sleep ``seconds``)."""
+    found = primes(n)
+    sleep(seconds)
+    return found
+
+
+def fail(every: int = 2, n: int = 30_000) -> int:
+    """Do some CPU work, then raise in every ``every``-th instance of this task."""
+    found = primes(n)
+    ctx = current()
+    index = ctx.index if ctx is not None else 0
+    if index % every == every - 1:
+        raise ValueError(f"instance {index} failed on purpose (one in every {every} fails)")
+    return found
+
+
+def crash(after_s: float = 0.3, how: str = "exit") -> None:
+    """Kill the worker process that runs it: os._exit, SIGKILL or a segfault."""
+    sleep(after_s)
+    if how == "exit":
+        os._exit(3)
+    elif how == "kill":
+        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+    else:
+        ctypes.string_at(0)  # reads address 0: a real segmentation fault

@@ -1,0 +1,132 @@
+"""Custom tasks: the user's own ``module:function`` or ``path/to/file.py:function``.
+
+Custom code runs only when the user names it. Loading is checked up front (the module imports,
+the name exists and is callable, the given parameters fit its signature) so a typo is reported
+before any worker starts, in one line, instead of as a traceback from inside a pool.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib
+import importlib.util
+import inspect
+import os
+import sys
+from typing import Any, Mapping
+
+from engine.tasks.params import ParamError
+from engine.tasks.registry import TaskFunction, TaskKind, TaskSpec
+
+
+class TaskLoadError(ValueError):
+    """A custom task spec that cannot be used; the message is one line meant for the user."""
+
+
+def looks_custom(name: str) -> bool:
+    return ":" in name
+
+
+def _split(spec: str) -> tuple[str, str]:
+    target, sep, func_name = spec.rpartition(":")
+    if not sep or not target or not func_name.isidentifier():
+        raise TaskLoadError(
+            f"custom task {spec!r} must look like module:function or path/to/file.py:function"
+        )
+    return target, func_name
+
+
+_loaded: dict[str, TaskFunction] = {}
+
+
+def _import_file(path: str) -> Any:
+    full = os.path.abspath(path)
+    if not os.path.isfile(full):
+        raise TaskLoadError(f"custom task file {path!r} does not exist")
+    # A stable, unique module name per file so two files named tasks.py do not collide and the
+    # same file loads once per process.
+    digest = hashlib.sha1(full.encode()).hexdigest()[:8]
+    mod_name = f"corescope_custom_{os.path.splitext(os.path.basename(full))[0]}_{digest}"
+    if mod_name in sys.modules:
+        return sys.modules[mod_name]
+    spec = importlib.util.spec_from_file_location(mod_name, full)
+    if spec is None or spec.loader is None:
+        raise TaskLoadError(f"custom task file {path!r} is not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[mod_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[mod_name]
+        raise
+    return module
+
+
+def load_function(spec: str) -> TaskFunction:
+    """Import ``spec`` and return its function (cached per process)."""
+    if spec in _loaded:
+        return _loaded[spec]
+    target, func_name = _split(spec)
+    try:
+        if target.endswith(".py") or os.sep in target or "/" in target:
+            module = _import_file(target)
+        else:
+            module = importlib.import_module(target)
+    except TaskLoadError:
+        raise
+    except BaseException as exc:  # SystemExit or KeyboardInterrupt in user code included
+        raise TaskLoadError(
+            f"custom task {spec!r} failed to import: {type(exc).__name__}: {exc}".rstrip(": ")
+        ) from None
+    func = getattr(module, func_name, None)
+    if func is None:
+        raise TaskLoadError(f"custom task {spec!r}: {target!r} has no attribute {func_name!r}")
+    if not callable(func):
+        raise TaskLoadError(f"custom task {spec!r}: {func_name!r} is not callable")
+    _loaded[spec] = func
+    return func
+
+
+def parse_value(text: str) -> Any:
+    """A ``--set`` value for a custom task: a Python literal if it is one, else the string."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def accepted_names(func: TaskFunction) -> list[str] | None:
+    """Keyword names ``func`` takes, or None when it takes ``**kwargs`` or has no signature."""
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return None
+    return [p.name for p in params if p.kind is not inspect.Parameter.POSITIONAL_ONLY]
+
+
+def check_call(spec: str, func: TaskFunction, params: Mapping[str, Any]) -> None:
+    """Refuse parameters that do not fit the function's signature."""
+    try:
+        sig = inspect.signature(func)
+    except (TypeError, ValueError):
+        return  # builtins without a signature: let the call decide
+    try:
+        sig.bind(**params)
+    except TypeError as exc:
+        raise ParamError(f"custom task {spec!r}: {exc}") from None
+
+
+def custom_task_spec(spec: str) -> TaskSpec:
+    func = load_function(spec)
+    doc = (inspect.getdoc(func) or "").strip().splitlines()
+    return TaskSpec(
+        name=spec,
+        kind=TaskKind.CUSTOM,
+        description=doc[0] if doc else f"your function {spec}",
+        function=func,
+        builtin=False,
+        default_count=1,
+    )

@@ -1,0 +1,127 @@
+"""The task registry: built-in demo workloads by name, and custom ``module:function`` tasks.
+
+A ``TaskSpec`` tells everything the CLI, the GUI and the backends need to know about a task
+without running it. Workers never receive functions, only a ``TaskRef`` (a name or a spec
+string) that they resolve themselves: that keeps a custom function loaded from a file usable
+under spawn, where the file is not importable as a module in the child.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Coroutine, Mapping
+
+from engine.tasks import builtin
+from engine.tasks.params import ParamSpec
+
+TaskFunction = Callable[..., Any]
+CoroutineFunction = Callable[..., Coroutine[Any, Any, Any]]
+
+
+class TaskKind:
+    CPU = "cpu (holds the GIL)"
+    C_CODE = "cpu (C code, releases the GIL)"
+    WAIT = "i/o wait"
+    FILE_IO = "file i/o"
+    NET_IO = "socket i/o"
+    MIXED = "cpu + wait"
+    FAULT = "fault demo"
+    CUSTOM = "custom"
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One kind of task the user can pick."""
+
+    name: str
+    kind: str
+    description: str
+    function: TaskFunction
+    params: tuple[ParamSpec, ...] = ()
+    coroutine: CoroutineFunction | None = None  # native asyncio form, if the task has one
+    fixtures: tuple[str, ...] = ()  # run-level resources injected as parameters ("root", "url")
+    process_only: bool = False  # would take the app down with it in-process
+    builtin: bool = True
+    default_count: int = 8
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "description": self.description,
+            "params": [p.as_dict() for p in self.params],
+            "has_coroutine": self.coroutine is not None,
+            "process_only": self.process_only,
+            "default_count": self.default_count,
+        }
+
+
+def _p(name: str, type_: type, default: Any, help_: str, lo: float | None = None,
+       hi: float | None = None, unit: str = "", choices: tuple[str, ...] = ()) -> ParamSpec:
+    return ParamSpec(name, type_, default, help_, lo, hi, choices, unit)
+
+
+# Upper limits keep a single instance under roughly a minute and a few hundred MB; bigger values
+# are almost always a typo, and a runaway demo in front of an audience is worse than a refusal.
+BUILTIN_TASKS: Mapping[str, TaskSpec] = {
+    spec.name: spec
+    for spec in (
+        TaskSpec("primes", TaskKind.CPU, "count primes by trial division (pure Python)",
+                 builtin.primes,
+                 (_p("n", int, 150_000, "count primes below this number", 1, 20_000_000),)),
+        TaskSpec("hash", TaskKind.C_CODE, "SHA-256 over a buffer (hashlib releases the GIL)",
+                 builtin.hash_data,
+                 (_p("mb", int, 64, "MiB to hash", 1, 20_000, "MiB"),)),
+        TaskSpec("sleep", TaskKind.WAIT, "wait without CPU, like a slow disk or network",
+                 builtin.sleep,
+                 (_p("seconds", float, 0.5, "how long to wait", 0, 600, "s"),),
+                 coroutine=builtin.sleep_async),
+        TaskSpec("files", TaskKind.FILE_IO, "write K files into a fresh directory, then count them",
+                 builtin.files,
+                 (_p("count", int, 100, "files per task", 1, 100_000),
+                  _p("size_kb", int, 4, "size of each file", 0, 10_240, "KiB")),
+                 fixtures=("root",)),
+        TaskSpec("http", TaskKind.NET_IO, "fetch from a local HTTP server on 127.0.0.1",
+                 builtin.http,
+                 (_p("requests", int, 5, "requests per task", 1, 10_000),
+                  _p("size_kb", int, 64, "response size", 0, 102_400, "KiB"),
+                  _p("latency_ms", int, 100, "server delay before each response", 0, 60_000, "ms")),
+                 coroutine=builtin.http_async, fixtures=("url",)),
+        TaskSpec("mixed", TaskKind.MIXED, "count primes, then wait",
+                 builtin.mixed,
+                 (_p("n", int, 60_000, "count primes below this number", 1, 20_000_000),
+                  _p("seconds", float, 0.2, "then wait this long", 0, 600, "s"))),
+        TaskSpec("fail", TaskKind.FAULT, "some CPU work, then every k-th instance raises",
+                 builtin.fail,
+                 (_p("every", int, 2, "every k-th instance raises", 1, 1_000),
+                  _p("n", int, 30_000, "count primes below this number first", 1, 20_000_000))),
+        TaskSpec("crash", TaskKind.FAULT, "hard-exits its worker process (process backends only)",
+                 builtin.crash,
+                 (_p("after_s", float, 0.3, "run this long before dying", 0, 600, "s"),
+                  _p("how", str, "exit", "os._exit, SIGKILL or segfault", choices=("exit", "kill", "segfault"))),
+                 process_only=True, default_count=2),
+    )
+}
+
+# Keyword arguments injected by the runner, never set by the user.
+FIXTURE_PARAMS = frozenset({"root", "url"})
+
+
+@dataclass(frozen=True)
+class TaskRef:
+    """How a worker finds a task's code: a built-in name, or a custom spec string."""
+
+    name: str
+    custom: str | None = None  # "module:function" or "path/to/file.py:function"
+
+
+def resolve_function(ref: TaskRef) -> TaskFunction:
+    if ref.custom is None:
+        return BUILTIN_TASKS[ref.name].function
+    from engine.tasks.custom import load_function
+
+    return load_function(ref.custom)
+
+
+def resolve_coroutine(ref: TaskRef) -> CoroutineFunction | None:
+    return None if ref.custom is not None else BUILTIN_TASKS[ref.name].coroutine

@@ -1,0 +1,153 @@
+"""A workload: which tasks, with which parameters, how many instances of each.
+
+Built once from user input (CLI flags, GUI fields, a saved file) and validated completely
+before anything runs, so bad input costs nothing and never leaves a half-started pool behind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from engine.tasks import ParamError, TaskRef, TaskSpec, get_task
+from engine.tasks.custom import accepted_names, check_call, parse_value
+from engine.tasks.params import resolve_params
+
+# A run of more instances than this is almost certainly a typo, and each instance costs a record
+# in memory and a bar on screen.
+MAX_INSTANCES = 100_000
+
+
+@dataclass(frozen=True)
+class TaskInstance:
+    """One unit of work as a worker receives it (picklable: a reference, not a function)."""
+
+    id: int
+    name: str
+    index: int  # among instances of the same task, 0-based
+    ref: TaskRef
+    params: Mapping[str, Any]
+    submitted: float = 0.0
+    timeout_s: float | None = None
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    spec: TaskSpec
+    params: Mapping[str, Any]
+    count: int
+
+    def label(self) -> str:
+        shown = ", ".join(f"{k}={v}" for k, v in self.params.items())
+        return f"{self.count} × {self.spec.name}({shown})"
+
+
+@dataclass(frozen=True)
+class Workload:
+    items: tuple[WorkItem, ...]
+    timeout_s: float | None = None
+
+    @property
+    def n_tasks(self) -> int:
+        return sum(item.count for item in self.items)
+
+    @property
+    def task_names(self) -> tuple[str, ...]:
+        return tuple(item.spec.name for item in self.items)
+
+    @property
+    def fixtures(self) -> frozenset[str]:
+        return frozenset(f for item in self.items for f in item.spec.fixtures)
+
+    @property
+    def process_only(self) -> tuple[str, ...]:
+        return tuple(item.spec.name for item in self.items if item.spec.process_only)
+
+    def label(self) -> str:
+        return " + ".join(item.label() for item in self.items)
+
+    def instances(self, fixtures: Mapping[str, Any] = {}) -> list[TaskInstance]:
+        out: list[TaskInstance] = []
+        for item in self.items:
+            ref = TaskRef(item.spec.name, None if item.spec.builtin else item.spec.name)
+            injected = {k: fixtures[k] for k in item.spec.fixtures}
+            for index in range(item.count):
+                out.append(TaskInstance(len(out), item.spec.name, index, ref,
+                                        {**item.params, **injected}, timeout_s=self.timeout_s))
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"tasks": [{"name": i.spec.name, "params": dict(i.params), "count": i.count}
+                          for i in self.items], "timeout_s": self.timeout_s}
+
+
+@dataclass
+class _Settings:
+    """``--set`` values: ``key=value`` applies to every task that accepts ``key``;
+    ``task.key=value`` to that one task only."""
+
+    raw: Mapping[str, str]
+    task_names: Sequence[str]
+    used: set[str] = field(default_factory=set)
+
+    def _target(self, key: str) -> tuple[str | None, str]:
+        scope, dot, short = key.rpartition(".")
+        return (scope, short) if dot and scope in self.task_names else (None, key)
+
+    def for_task(self, spec: TaskSpec, accepts: Sequence[str] | None) -> dict[str, Any]:
+        picked: dict[str, Any] = {}
+        for key, value in self.raw.items():
+            scope, name = self._target(key)
+            if scope not in (None, spec.name):
+                continue
+            if accepts is None or name in accepts:
+                picked[name] = value if spec.builtin else parse_value(value)
+                self.used.add(key)
+        return picked
+
+
+def parse_settings(pairs: Sequence[str]) -> dict[str, str]:
+    """``["n=1000", "primes.n=5"]`` → dict; a pair without ``=`` is refused."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ParamError(f"--set {pair!r}: expected key=value")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def build_workload(names: Sequence[str], count: int | None = None,
+                   settings: Mapping[str, str] = {}, timeout_s: float | None = None) -> Workload:
+    """Validate everything the user gave and return the workload, or raise a one-line error.
+
+    Args:
+        names: built-in task names or custom ``module:function`` specs, in run order.
+        count: instances per named task; ``None`` uses each task's default (8 built-in, 1 custom).
+        settings: ``--set`` values, unparsed.
+        timeout_s: optional per-task timeout.
+    """
+    if not names:
+        raise ParamError("no task given (use --task NAME)")
+    if count is not None and not 1 <= count <= MAX_INSTANCES:
+        raise ParamError(f"task count {count} is out of range 1..{MAX_INSTANCES}")
+    if timeout_s is not None and not 0 < timeout_s <= 86_400:
+        raise ParamError(f"timeout {timeout_s} s is out of range (0, 86400]")
+    sets = _Settings(settings, names)
+    items = []
+    for name in names:
+        spec = get_task(name)
+        if spec.builtin:
+            accepts: list[str] | None = [p.name for p in spec.params]
+            params = resolve_params(spec.params, sets.for_task(spec, accepts))
+        else:
+            params = sets.for_task(spec, accepted_names(spec.function))
+            check_call(spec.name, spec.function, params)
+        items.append(WorkItem(spec, params, count if count is not None else spec.default_count))
+    unused = [k for k in settings if k not in sets.used]
+    if unused:
+        raise ParamError(f"--set {unused[0]}: no task in this workload takes that parameter")
+    workload = Workload(tuple(items), timeout_s)
+    if workload.n_tasks > MAX_INSTANCES:
+        raise ParamError(f"{workload.n_tasks} task instances is above the limit {MAX_INSTANCES}")
+    return workload
