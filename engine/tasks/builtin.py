@@ -4,19 +4,18 @@ Each is a top-level function (so it pickles by reference under spawn) that does 
 small chunks and calls ``checkpoint()`` between them. Work is counted in units — numbers tested,
 megabytes hashed, files written — never "spin for 100 ms": a time-based busy loop finishes on time
 no matter how long it waited for the GIL, which would hide exactly what CoreScope exists to show.
+
+asyncio, urllib and ctypes are imported inside the tasks that use them: every spawned worker
+imports this module, and those three alone add ~60 ms to each process start.
 """
 
 from __future__ import annotations
 
-import asyncio
-import ctypes
 import hashlib
 import os
 import signal
 import tempfile
 import time
-import urllib.request
-from urllib.parse import urlsplit
 
 from engine.tasks.context import checkpoint, current
 
@@ -71,6 +70,8 @@ def sleep(seconds: float = 0.5) -> float:
 
 
 async def sleep_async(seconds: float = 0.5) -> float:
+    import asyncio
+
     await asyncio.sleep(seconds)
     return seconds
 
@@ -92,6 +93,8 @@ def _query(size_kb: int, latency_ms: int) -> str:
 
 def http(url: str, requests: int = 5, size_kb: int = 64, latency_ms: int = 100) -> int:
     """Fetch from the run's local HTTP server ``requests`` times; return the bytes received."""
+    import urllib.request
+
     total = 0
     for _ in range(requests):
         checkpoint()
@@ -102,6 +105,9 @@ def http(url: str, requests: int = 5, size_kb: int = 64, latency_ms: int = 100) 
 
 async def http_async(url: str, requests: int = 5, size_kb: int = 64, latency_ms: int = 100) -> int:
     """The same fetches over asyncio streams: one loop thread overlaps every request's wait."""
+    import asyncio
+    from urllib.parse import urlsplit
+
     parts = urlsplit(url)
     total = 0
     for _ in range(requests):
@@ -143,4 +149,6 @@ def crash(after_s: float = 0.3, how: str = "exit") -> None:
     elif how == "kill":
         os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
     else:
+        import ctypes
+
         ctypes.string_at(0)  # reads address 0: a real segmentation fault

@@ -11,7 +11,6 @@ import ast
 import hashlib
 import importlib
 import importlib.util
-import inspect
 import os
 import sys
 from typing import Any, Mapping
@@ -98,6 +97,8 @@ def parse_value(text: str) -> Any:
 
 def accepted_names(func: TaskFunction) -> list[str] | None:
     """Keyword names ``func`` takes, or None when it takes ``**kwargs`` or has no signature."""
+    import inspect  # ~10 ms; workers never need it
+
     try:
         params = inspect.signature(func).parameters.values()
     except (TypeError, ValueError):
@@ -109,6 +110,8 @@ def accepted_names(func: TaskFunction) -> list[str] | None:
 
 def check_call(spec: str, func: TaskFunction, params: Mapping[str, Any]) -> None:
     """Refuse parameters that do not fit the function's signature."""
+    import inspect
+
     try:
         sig = inspect.signature(func)
     except (TypeError, ValueError):
@@ -120,6 +123,8 @@ def check_call(spec: str, func: TaskFunction, params: Mapping[str, Any]) -> None
 
 
 def custom_task_spec(spec: str) -> TaskSpec:
+    import inspect
+
     func = load_function(spec)
     doc = (inspect.getdoc(func) or "").strip().splitlines()
     return TaskSpec(

@@ -1,0 +1,94 @@
+"""Plain-language reasons for a run's numbers, chosen from what was measured.
+
+Each rule looks at measured figures only (never at the backend's reputation), so when a result
+surprises — threads that *do* scale on hashlib, a process pool that loses to sequential on tiny
+tasks — the explanation follows the data. Sentences are short: they are read off a projector.
+"""
+
+from __future__ import annotations
+
+from statistics import mean
+
+from engine.backends.registry import get_backend
+from engine.result import RunResult
+
+# Thresholds, in the units the stats use. Chosen from runs on 2- and 16-core machines: a
+# GIL-bound thread run sits at 0.9–1.2 cores' worth of CPU; a start-cost-bound run has most of
+# its worker time outside tasks.
+_WAITING = 0.35  # task CPU / task wall below this: the task mostly waited
+_ONE_CORE_SLACK = 1.35  # "near one core" means under this many cores' worth
+_HIGH_OVERHEAD = 0.35
+
+
+def worker_start_s(result: RunResult) -> float:
+    """Mean time from run start to each worker's first task: what starting a worker costs.
+
+    Measured per worker rather than per task because in a pool most of a task's wait is queueing
+    behind other tasks, which says nothing about start-up cost.
+    """
+    first: dict[tuple[int, int], float] = {}
+    for r in result.records:
+        if r.worker is not None and r.started is not None:
+            key = (r.worker.pid, r.worker.tid)
+            first[key] = min(first.get(key, r.started), r.started)
+    return mean(t - result.t0 for t in first.values()) if first else 0.0
+
+
+def explain(result: RunResult) -> list[str]:
+    s = result.stats
+    backend = get_backend(result.backend)
+    cores = result.machine.usable_cores
+    ideal = max(1, min(result.workers, cores))
+    lines: list[str] = []
+    if result.cancelled:
+        lines.append(f"Cancelled: {s.ok} of {s.n_tasks} tasks finished; figures cover the part "
+                     "that ran.")
+    for problem in result.problems:
+        lines.append(f"Problem: {problem}.")
+    if s.failed:
+        lines.append(f"{s.failed} of {s.n_tasks} tasks raised; the others still ran.")
+    if s.n_tasks == 0 or s.busy_s <= 0:
+        return lines or ["No task ran."]
+
+    cores_used = (s.cpu_util or 0.0) / 100 * result.machine.logical_cores
+    # Cores' worth of CPU the tasks themselves consumed: unlike the machine-wide figure it is
+    # blind to other programs, and it separates "waited on the GIL" (≈ 1 core in total, however
+    # many threads) from "waited on I/O" (≈ 0).
+    task_cores = s.task_cpu_s / s.wall_s if s.wall_s > 0 else 0.0
+    threads_on_gil = (not backend.uses_processes and result.machine.gil_enabled and ideal > 1
+                      and s.parallelism > 1.3 and 0.5 < task_cores < _ONE_CORE_SLACK)
+    if result.backend == "sequential":
+        lines.append("Baseline: one task at a time in one thread, so at most one core is busy.")
+    elif threads_on_gil:
+        lines.append(
+            f"{result.workers} threads, but total CPU stayed near one core "
+            f"({task_cores:.1f} of {cores}): the GIL lets one thread run Python at a time.")
+        lines.append(f"Each task got about {s.cpu_per_wall:.0%} of a core while it ran.")
+    elif s.cpu_per_wall < _WAITING:
+        lines.append(
+            f"The tasks mostly waited (each used {s.cpu_per_wall:.0%} of a core while it ran). "
+            f"Waits overlap, so about {s.parallelism:.1f} tasks were in flight at once.")
+    elif not backend.uses_processes and ideal > 1 and task_cores >= _ONE_CORE_SLACK:
+        lines.append(
+            f"Threads used {task_cores:.1f} cores at once: this work runs outside the GIL "
+            "(C code such as hashlib releases it), so threads scale.")
+    elif backend.uses_processes:
+        lines.append(f"Each worker process has its own interpreter and GIL: CPU reached "
+                     f"{cores_used:.1f} of {cores} cores on average.")
+
+    start_ms = worker_start_s(result) * 1000
+    if backend.uses_processes and s.overhead_share > _HIGH_OVERHEAD:
+        mean_ms = s.busy_s / s.n_tasks * 1000
+        lines.append(
+            f"Start-up and messaging cost dominated: {s.overhead_share:.0%} of the workers' time "
+            f"was outside tasks. A worker process took {start_ms:.0f} ms to start its first "
+            f"task; tasks averaged {mean_ms:.0f} ms. Bigger tasks amortise the start.")
+    elif backend.uses_processes:
+        lines.append(f"Starting a worker process cost {start_ms:.0f} ms before its first task.")
+
+    if s.speedup is not None:
+        verdict = ("close to the ideal" if s.efficiency is not None and s.efficiency >= 0.85
+                   else "well below the ideal")
+        lines.append(f"Speedup {s.speedup:.2f}× against sequential; the ideal here is {ideal}× "
+                     f"(min of {result.workers} workers and {cores} cores) — {verdict}.")
+    return lines
