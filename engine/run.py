@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Iterable
 
 from engine import clock as _clock
-from engine.backends._child import valid_start_methods
+from engine.backends._child import process_run_ended, process_run_started, valid_start_methods
 from engine.backends.base import Backend
 from engine.backends.registry import get_backend
 from engine.fixtures import open_fixtures
@@ -294,14 +294,19 @@ class Run:
                 state.cancel.set()
             monitor = CpuMonitor(cfg.sample_interval_s, self._events.put, clock=self._clock)
             monitor.start()
+            if self.backend_class.uses_processes:
+                process_run_started()
             t0 = self._clock()
             try:
                 if not problems:
                     self.backend.run(tasks, state)
-            except Exception as exc:  # a backend bug must still end the run with a result
+            except BaseException as exc:  # noqa: BLE001 — a backend bug must still end the run
+                # with a result; the caller is waiting for one.
                 problems.append(f"backend {self.backend.name} failed: "
                                 f"{type(exc).__name__}: {exc}")
             t_end = self._clock()
+            if self.backend_class.uses_processes:
+                process_run_ended()
             monitor.stop()
             state.close_remaining(cancelled=state.cancel.is_set())
         self._result = RunResult(

@@ -68,11 +68,60 @@ def init_worker(events: Any) -> None:
     global _events
     _events = events
     _die_with_parent()
+    # Ctrl-C in a terminal reaches the whole process group. The engine answers it by cancelling
+    # the run and ending the workers itself; a worker that also raised KeyboardInterrupt would
+    # record a bogus task error, or, in multiprocessing.Pool, wedge the pool.
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def run_in_worker(inst: TaskInstance) -> TaskRecord:
     """What pools call in the worker process (top level, so it pickles by reference)."""
     return run_task(inst, _events.put if _events is not None else None)
+
+
+_active_lock = threading.Lock()
+_active_runs = 0
+
+
+def process_run_started() -> None:
+    global _active_runs
+    with _active_lock:
+        _active_runs += 1
+
+
+def process_run_ended() -> None:
+    """Stop multiprocessing's helper processes once no process run is active.
+
+    spawn and forkserver start two long-lived helpers on first use: the resource tracker (it
+    unlinks semaphores a crashed process leaves behind) and, for forkserver, the fork server.
+    Both would otherwise live as children of the app until it exits — an idle process after
+    every run, which "leave nothing running" forbids and a presenter's task manager shows.
+    The next run starts them again (a few ms for the tracker).
+
+    Every semaphore of the finished run must be gone first: a SemLock finalised after the stop
+    would unregister itself and so restart the tracker. ``gc.collect()`` finalises the pool's
+    queues, which sit in reference cycles.
+    """
+    global _active_runs
+    with _active_lock:
+        _active_runs -= 1
+        if _active_runs:
+            return
+        import gc
+        from multiprocessing import forkserver, resource_tracker
+
+        gc.collect()
+        for helper in (getattr(forkserver, "_forkserver", None),
+                       getattr(resource_tracker, "_resource_tracker", None)):
+            stop = getattr(helper, "_stop", None)
+            if stop is None:
+                continue
+            try:
+                stop()
+            except (OSError, ChildProcessError):
+                pass  # already gone
 
 
 class EventPump:

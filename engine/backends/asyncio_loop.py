@@ -53,13 +53,11 @@ class AsyncioBackend(Backend):
                 ctx.finished(record)
 
         jobs = [asyncio.ensure_future(one(ctx.submit(inst))) for inst in tasks]
-        everything = asyncio.gather(*jobs)
-        while not everything.done():
-            await asyncio.wait([everything], timeout=0.05)
-            if ctx.cancel.is_set():
-                for job in jobs:
+        pending = set(jobs)
+        while pending:
+            _, pending = await asyncio.wait(pending, timeout=0.05)
+            if pending and ctx.cancel.is_set():
+                for job in pending:
                     job.cancel()
-                await asyncio.gather(*jobs, return_exceptions=True)
-                break
-        if everything.done() and not everything.cancelled():
-            everything.result()
+                await asyncio.gather(*pending, return_exceptions=True)
+                return

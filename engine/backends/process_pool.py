@@ -59,7 +59,8 @@ class ProcessPoolBackend(Backend):
                         ctx.lost([futures[fut].id], f"worker process died; pool broken ({exc})")
         finally:
             if ctx.cancel.is_set() or pending:
-                pool.shutdown(wait=False, cancel_futures=True)
+                # Kill first: shutdown() forgets the process table, and a running task would
+                # otherwise finish its work before the worker saw the shutdown.
                 end_pool_processes(pool)
-            pool.shutdown(wait=True)
+            pool.shutdown(wait=True, cancel_futures=True)
             pump.close()

@@ -1,0 +1,107 @@
+"""Results as plain data: the ``--json`` file format (a contract other tools rely on).
+
+    {"schema": 1, "machine": {...},
+     "runs": [{"backend", "task", "workers", "n_tasks", "wall_s", "speedup", "efficiency",
+               "cpu_util", "ok", "error", "tasks": [{"id", "name", "worker", "pid", "tid",
+               "start_s", "end_s", "cpu_s", "ok", "error", ...}],
+               "cpu": {"interval_s", "samples": [{"t_s", "per_core": [...]}]}}]}
+
+Times are seconds from the run's start. JSON only: a saved file never executes code when read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Sequence
+
+from engine.explain import explain
+from engine.lanes import assign_lanes
+from engine.records import MachineInfo, TaskRecord
+from engine.result import RunResult
+
+SCHEMA_VERSION = 1
+
+
+def _r(x: float | None, nd: int = 6) -> float | None:
+    return None if x is None else round(x, nd)
+
+
+def task_to_dict(result: RunResult, r: TaskRecord, lane: int | None) -> dict[str, Any]:
+    return {
+        "id": r.id, "name": r.name,
+        "worker": r.worker.label if r.worker else None,
+        "pid": r.worker.pid if r.worker else None,
+        "tid": r.worker.tid if r.worker else None,
+        "lane": lane,
+        "submitted_s": _r(result.rel(r.submitted)),
+        "start_s": _r(result.rel(r.started)), "end_s": _r(result.rel(r.finished)),
+        "cpu_s": _r(r.cpu_s), "ok": r.ok, "status": r.status.value,
+        "error": r.error.one_line() if r.error else None,
+        "traceback": r.error.traceback if r.error and r.error.traceback else None,
+        "result": r.result, "mode": r.mode or None,
+    }
+
+
+def run_to_dict(result: RunResult) -> dict[str, Any]:
+    s = result.stats
+    lanes = assign_lanes(result.records)
+    return {
+        "backend": result.backend,
+        "task": ", ".join(t["name"] for t in result.workload["tasks"]),
+        "workload": result.workload,
+        "workers": result.workers, "requested_workers": result.requested_workers,
+        "start_method": result.start_method,
+        "n_tasks": s.n_tasks, "wall_s": _r(s.wall_s),
+        "speedup": _r(s.speedup, 4), "efficiency": _r(s.efficiency, 4),
+        "cpu_util": _r(s.cpu_util, 2), "parallelism": _r(s.parallelism, 4),
+        "overhead_share": _r(s.overhead_share, 4), "cpu_per_wall": _r(s.cpu_per_wall, 4),
+        "ok": s.ok, "error": s.failed + s.lost + s.cancelled,
+        "failed": s.failed, "lost": s.lost, "cancelled": s.cancelled,
+        "cancelled_run": result.cancelled, "problems": list(result.problems),
+        "notes": list(result.notes), "explanation": explain(result),
+        "lanes": [{"index": ln.index, "label": ln.label, "pid": ln.pid, "tid": ln.tid}
+                  for ln in lanes.lanes],
+        "tasks": [task_to_dict(result, r, lanes.lane_of.get(r.id)) for r in result.records],
+        "cpu": {
+            "interval_s": result.sample_interval_s,
+            "samples": [{"t_s": _r(result.rel(c.t)), "per_core": [round(p, 1) for p in c.per_core],
+                         "processes": {str(k): round(v, 1) for k, v in c.processes.items()},
+                         "threads": {str(k): round(v, 1) for k, v in c.threads.items()}}
+                        for c in result.samples],
+        },
+    }
+
+
+def document(results: Sequence[RunResult], machine: MachineInfo) -> dict[str, Any]:
+    return {"schema": SCHEMA_VERSION, "machine": machine.as_dict(),
+            "runs": [run_to_dict(r) for r in results]}
+
+
+def check_writable(path: str) -> None:
+    """Refuse an output path before the run starts, so no run is wasted on a typo.
+
+    Raises:
+        OSError: with a one-line reason.
+    """
+    folder = os.path.dirname(os.path.abspath(path)) or "."
+    if os.path.isdir(path):
+        raise OSError(f"{path} is a directory")
+    if not os.path.isdir(folder):
+        raise OSError(f"folder {folder} does not exist")
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        raise OSError(f"{path} is not writable")
+    if not os.access(folder, os.W_OK):
+        raise OSError(f"folder {folder} is not writable")
+
+
+def write_json(path: str, data: Any) -> None:
+    """Write atomically: a crash mid-write never leaves a truncated file in place."""
+    tmp = f"{path}.tmp-{os.getpid()}"
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=1)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

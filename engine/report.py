@@ -1,0 +1,95 @@
+"""Text the CLI prints: run summaries, comparison tables, the task/backend list."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from engine.explain import explain
+from engine.records import MachineInfo, TaskStatus
+from engine.result import RunResult
+from engine.run import RunConfig
+from engine.tasks import BUILTIN_TASKS
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{x:.0%}"
+
+
+def _times(x: float | None) -> str:
+    return "—" if x is None else f"{x:.2f}×"
+
+
+def machine_line(m: MachineInfo) -> str:
+    gil = ("free-threaded build, GIL off" if m.free_threaded_build and not m.gil_enabled
+           else "free-threaded build, GIL on" if m.free_threaded_build else "GIL on")
+    return (f"{m.logical_cores} logical cores ({m.usable_cores} usable) · "
+            f"{m.implementation} {m.python} · {gil}")
+
+
+def header(m: MachineInfo, config: RunConfig) -> str:
+    return f"{machine_line(m)}\nworkload: {config.workload.label()}"
+
+
+def run_text(result: RunResult, verbose: bool = True) -> str:
+    s = result.stats
+    how = f"{result.workers} workers" + (f", {result.start_method}" if result.start_method else "")
+    counts = f"{s.ok} ok"
+    for label, n in (("failed", s.failed), ("lost", s.lost), ("cancelled", s.cancelled)):
+        if n:
+            counts += f", {n} {label}"
+    cpu = "—" if s.cpu_util is None else f"{s.cpu_util:.0f} %"
+    lines = [
+        f"{result.backend} ({how}): {counts} of {s.n_tasks}",
+        f"  wall {s.wall_s:.3f} s · speedup {_times(s.speedup)} · efficiency "
+        f"{_pct(s.efficiency)} · CPU {cpu} of machine · parallelism {s.parallelism:.2f} · "
+        f"overhead {s.overhead_share:.0%}",
+    ]
+    lines += [f"  note: {n}" for n in result.notes]
+    if verbose:
+        lines += [f"  why: {line}" for line in explain(result)]
+        bad = [r for r in result.records if r.status is not TaskStatus.OK]
+        for r in bad[:20]:
+            lines.append(f"  task {r.id} {r.name}: {r.status.value}"
+                         + (f" — {r.error.one_line()}" if r.error else ""))
+        if len(bad) > 20:
+            lines.append(f"  … and {len(bad) - 20} more")
+    else:
+        lines += [f"  problem: {p}" for p in result.problems]
+    return "\n".join(lines) + "\n"
+
+
+def compare_rows(results: Sequence[RunResult]) -> list[list[str]]:
+    rows = []
+    for r in results:
+        s = r.stats
+        rows.append([r.backend, f"{s.wall_s:.3f}", _times(s.speedup), _pct(s.efficiency),
+                     "—" if s.cpu_util is None else f"{s.cpu_util:.0f}",
+                     f"{s.ok}/{s.n_tasks - s.ok}"])
+    return rows
+
+
+COMPARE_HEADER = ["backend", "wall s", "speedup", "efficiency", "CPU %", "ok/failed"]
+
+
+def compare_table(results: Sequence[RunResult], baseline: str) -> str:
+    rows = [COMPARE_HEADER, *compare_rows(results)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COMPARE_HEADER))]
+    fmt = "  ".join(f"{{:<{w}}}" if i == 0 else f"{{:>{w}}}" for i, w in enumerate(widths))
+    out = [f"\nspeedup vs {baseline}; efficiency = speedup / min(workers, cores)"]
+    out += [fmt.format(*row) for row in rows]
+    return "\n".join(out) + "\n"
+
+
+def list_text(backends: Sequence[dict[str, Any]]) -> str:
+    lines = ["tasks:"]
+    for t in BUILTIN_TASKS.values():
+        params = ", ".join(f"{p.name}={p.default}" for p in t.params)
+        lines.append(f"  {t.name:<8} {t.kind:<32} {t.description}")
+        if params:
+            lines.append(f"  {'':<8} params: {params}")
+    lines.append("  module:function or path/to/file.py:function — your own function")
+    lines.append("backends:")
+    for b in backends:
+        state = "" if b["available"] else f"  [unavailable: {b['reason']}]"
+        lines.append(f"  {b['name']:<13} {b['summary']}{state}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,34 @@
+"""CoreScope — see Python concurrency.
+
+    python main.py                 open the window
+    python main.py gui [...]       open the window with a workload preselected (and started)
+    python main.py list|run|compare ...   headless; see --help
+
+Worker processes started with spawn re-import this file as ``__mp_main__``, so it imports
+nothing heavy at the top: Qt loads only when the window is actually opened.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str]) -> int:
+    from engine import cli
+
+    if argv and argv[0] not in ("gui",):
+        return cli.main(argv)
+    try:
+        request = cli.parse_gui_args(argv[1:] if argv else [])
+    except cli.UsageError as exc:
+        sys.stderr.write(f"corescope: error: {exc}\n")
+        return cli.EXIT_USAGE
+    if argv[:1] == ["-h"] or "--help" in argv:
+        return 0
+    from gui.app import run_app
+
+    return run_app(request.config, request.start, request.screenshot, request.exit_after_run)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,177 @@
+"""One behaviour suite, run against every available backend in the registry.
+
+A backend is tested the moment it is registered (CPython's test_concurrent_futures does the same
+with per-executor mixins).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import defaultdict
+
+import pytest
+
+from engine.backends.registry import BACKENDS, available_backends
+from engine.lanes import assign_lanes
+from engine.records import CpuSample, TaskFinished, TaskStarted, TaskStatus
+from engine.run import Run, RunConfig, execute
+from engine.workload import build_workload
+
+ALL = available_backends()
+PROCESS = [b for b in ALL if BACKENDS[b].uses_processes]
+IN_PROCESS = [b for b in ALL if not BACKENDS[b].uses_processes]
+
+
+def run(tasks, backend, count=4, workers=2, **sets):
+    wl = build_workload(tasks, count, {k: str(v) for k, v in sets.items()})
+    return execute(RunConfig(wl, backend, workers=workers, sample_interval_s=0.05))
+
+
+@pytest.mark.parametrize("backend", ALL)
+def test_every_task_recorded_once_inside_the_run_window(backend):
+    result = run(["primes", "sleep"], backend, count=3, n=20_000, seconds=0.05)
+    ids = [r.id for r in result.records]
+    assert sorted(ids) == list(range(6))
+    assert result.ok and result.stats.ok == 6
+    for r in result.records:
+        assert result.t0 <= r.submitted <= r.started <= r.finished <= result.t_end
+        assert r.worker is not None
+        if BACKENDS[backend].uses_processes:
+            assert r.worker.pid != os.getpid()
+        else:
+            assert r.worker.pid == os.getpid()
+    assert [r.result for r in result.records if r.name == "primes"] == ["2262"] * 3
+
+
+@pytest.mark.parametrize("backend", ALL)
+def test_lanes_never_hold_overlapping_tasks(backend):
+    result = run(["sleep"], backend, count=6, seconds=0.05)
+    lanes = assign_lanes(result.records)
+    by_lane = defaultdict(list)
+    for r in result.records:
+        by_lane[lanes.lane_of[r.id]].append((r.started, r.finished))
+    for spans in by_lane.values():
+        spans.sort()
+        for (_, end), (start, _) in zip(spans, spans[1:]):
+            assert start >= end
+    labels = [lane.label for lane in lanes.lanes]
+    assert len(set(labels)) == len(labels)
+
+
+@pytest.mark.parametrize("backend", ALL)
+def test_live_events_arrive_in_order_one_each(backend):
+    wl = build_workload(["primes"], 4, {"n": "20000"})
+    live = Run(RunConfig(wl, backend, workers=2, sample_interval_s=0.05)).start()
+    events = []
+    while not live.wait(0.02):
+        events += live.drain_events()
+    events += live.drain_events()
+    started = [e.id for e in events if isinstance(e, TaskStarted)]
+    finished = [e.record.id for e in events if isinstance(e, TaskFinished)]
+    assert sorted(started) == sorted(finished) == [0, 1, 2, 3]
+    for task_id in started:
+        pos_start = next(i for i, e in enumerate(events)
+                         if isinstance(e, TaskStarted) and e.id == task_id)
+        pos_end = next(i for i, e in enumerate(events)
+                       if isinstance(e, TaskFinished) and e.record.id == task_id)
+        assert pos_start < pos_end
+    assert any(isinstance(e, CpuSample) for e in events)
+
+
+@pytest.mark.parametrize("backend", ALL)
+def test_a_raising_task_is_recorded_and_the_rest_still_run(backend):
+    result = run(["fail"], backend, count=4, every=2, n=1000)
+    failed = [r for r in result.records if r.status is TaskStatus.ERROR]
+    assert [r.id for r in failed] == [1, 3]
+    assert all(r.error.type == "ValueError" and "Traceback" in r.error.traceback
+               for r in failed)
+    assert result.stats.ok == 2 and not result.ok
+
+
+@pytest.mark.parametrize("backend", ALL)
+def test_cancel_drops_pending_and_stops_running_within_a_second(backend):
+    wl = build_workload(["sleep"], 6, {"seconds": "20"})
+    live = Run(RunConfig(wl, backend, workers=2)).start()
+    deadline = time.monotonic() + 15
+    while live.done_count == 0 and not any(isinstance(e, TaskStarted)
+                                           for e in live.drain_events()):
+        assert time.monotonic() < deadline, "no task started"
+        time.sleep(0.02)
+    t = time.monotonic()
+    live.cancel()
+    assert live.wait(5), "run did not end after cancel"
+    assert time.monotonic() - t < 2.0
+    result = live.result()
+    assert result.cancelled
+    assert {r.status for r in result.records} == {TaskStatus.CANCELLED}
+
+
+@pytest.mark.parametrize("backend", ALL)
+def test_files_task_writes_then_its_root_is_removed(backend):
+    wl = build_workload(["files"], 3, {"count": "20"})
+    result = execute(RunConfig(wl, backend, workers=2))
+    assert [r.result for r in result.records] == ["20"] * 3
+    # the autouse fixture asserts the temp root is gone
+
+
+@pytest.mark.parametrize("backend", ALL)
+def test_http_task_fetches_from_the_local_server(backend):
+    result = run(["http"], backend, count=3, requests=2, size_kb=8, latency_ms=10)
+    assert result.ok, [r.error for r in result.records]
+    assert [r.result for r in result.records] == [str(2 * 8 * 1024)] * 3
+
+
+@pytest.mark.parametrize("backend", [b for b in ALL if b in ("threads", "thread-pool")])
+def test_threads_on_pure_python_cpu_show_the_gil(backend):
+    result = run(["primes"], backend, count=4, workers=2, n=60_000)
+    # Two threads share one GIL: each task gets about half a core while it runs.
+    assert result.stats.cpu_per_wall < 0.75
+
+
+@pytest.mark.parametrize("backend", PROCESS)
+def test_processes_on_pure_python_cpu_use_a_core_each(backend):
+    result = run(["primes"], backend, count=2, workers=2, n=150_000)
+    assert result.stats.cpu_per_wall > 0.6
+
+
+def test_sleep_tasks_use_almost_no_cpu():
+    result = run(["sleep"], "thread-pool", count=2, seconds=0.2)
+    assert all(r.cpu_s < 0.05 for r in result.records)
+
+
+def test_asyncio_says_which_tasks_ran_as_coroutines():
+    result = run(["sleep", "primes"], "asyncio", count=2, seconds=0.05, n=1000)
+    modes = {r.name: r.mode for r in result.records}
+    assert modes == {"sleep": "coroutine", "primes": "executor"}
+    assert any("coroutines" in n for n in result.notes)
+    assert any("run_in_executor" in n for n in result.notes)
+
+
+def test_asyncio_overlaps_coroutines_on_one_thread_in_separate_lanes():
+    result = run(["sleep"], "asyncio", count=4, workers=4, seconds=0.2)
+    assert len({r.worker.tid for r in result.records}) == 1
+    assert len(assign_lanes(result.records).lanes) == 4
+    assert result.wall_s < 0.6  # four 0.2 s waits overlapped
+
+
+@pytest.mark.parametrize("backend", PROCESS)
+@pytest.mark.parametrize("how", ["exit", "kill", "segfault"])
+def test_a_dying_worker_marks_its_task_lost_and_the_next_run_works(backend, how):
+    wl = build_workload(["crash", "sleep"], 1, {"how": how, "after_s": "0.1", "seconds": "0.05"})
+    result = execute(RunConfig(wl, backend, workers=2))
+    crash = result.records[0]
+    assert crash.status is TaskStatus.LOST
+    assert "died" in crash.error.message
+    assert result.problems and not result.ok
+    again = run(["primes"], backend, count=2, n=1000)
+    assert again.ok
+
+
+def test_interpreters_backend_is_listed_with_a_reason_when_unavailable():
+    avail = BACKENDS["interpreters"].availability()
+    import sys
+
+    assert avail.ok == (sys.version_info >= (3, 14)) or not avail.ok
+    if not avail.ok:
+        assert "3.14" in avail.reason
