@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NoReturn, Sequence, TextIO
+from typing import NoReturn, TextIO
 
 from engine import report
 from engine.backends.registry import BACKENDS

@@ -11,7 +11,7 @@ Code that needs time takes a ``Clock`` argument (trio's MockClock idea) so tests
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 Clock = Callable[[], float]
 

@@ -11,8 +11,8 @@ written afterwards (``assign_lanes`` over finished records), so both draw identi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from engine.records import TaskRecord, WorkerId
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import psutil
 
@@ -124,7 +124,7 @@ class CpuMonitor:
             except Exception:  # psutil on a vanishing process, etc.: skip one sample
                 log.exception("CPU sample failed")
 
-    def start(self) -> "CpuMonitor":
+    def start(self) -> CpuMonitor:
         self._thread = threading.Thread(target=self._loop, name="corescope-cpu-monitor",
                                         daemon=True)
         self._thread.start()
@@ -145,7 +145,7 @@ class CpuMonitor:
         with self._lock:
             return list(self._samples)
 
-    def __enter__(self) -> "CpuMonitor":
+    def __enter__(self) -> CpuMonitor:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

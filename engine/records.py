@@ -8,8 +8,9 @@ it is written out, because that is the axis every view draws.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 
 class TaskStatus(str, enum.Enum):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Mapping
+from typing import Any
 
 from engine import stats
 from engine.records import CpuSample, MachineInfo, TaskRecord
@@ -43,7 +44,7 @@ class RunResult:
     def ok(self) -> bool:
         return self.stats.all_ok and not self.problems and not self.cancelled
 
-    def with_baseline(self, baseline_wall_s: float | None) -> "RunResult":
+    def with_baseline(self, baseline_wall_s: float | None) -> RunResult:
         return dataclasses.replace(self, baseline_wall_s=baseline_wall_s)
 
     def rel(self, t: float | None) -> float | None:

@@ -19,8 +19,8 @@ from __future__ import annotations
 import contextlib
 import pickle
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Iterable
 
 from engine import clock as _clock
 from engine.backends._child import process_run_ended, process_run_started, valid_start_methods
@@ -29,8 +29,7 @@ from engine.backends.registry import get_backend
 from engine.fixtures import open_fixtures
 from engine.machine import machine_info, usable_cores
 from engine.monitor import CpuMonitor
-from engine.records import (CpuSample, TaskError, TaskFinished, TaskRecord, TaskStarted,
-                            TaskStatus)
+from engine.records import CpuSample, TaskError, TaskFinished, TaskRecord, TaskStarted, TaskStatus
 from engine.result import RunResult
 from engine.workload import TaskInstance, Workload
 
@@ -249,7 +248,7 @@ class Run:
         self.total = n
 
     # -- public API --------------------------------------------------------------------------
-    def start(self) -> "Run":
+    def start(self) -> Run:
         self._thread = threading.Thread(target=self._main, name="corescope-run", daemon=True)
         self._thread.start()
         return self

@@ -10,7 +10,8 @@ end on that axis, as they ran.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from engine.lanes import assign_lanes
 from engine.result import RunResult

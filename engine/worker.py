@@ -15,7 +15,8 @@ import sys
 import threading
 import time
 import traceback
-from typing import Any, Callable, Coroutine
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from engine import clock
 from engine.records import TaskError, TaskRecord, TaskStarted, TaskStatus, WorkerId

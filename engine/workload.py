@@ -6,8 +6,9 @@ before anything runs, so bad input costs nothing and never leaves a half-started
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from engine.tasks import ParamError, TaskRef, TaskSpec, get_task
 from engine.tasks.custom import accepted_names, check_call, parse_value

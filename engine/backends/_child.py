@@ -22,7 +22,8 @@ import multiprocessing.context
 import os
 import sys
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from engine.records import TaskRecord, TaskStarted
 from engine.worker import run_task
@@ -55,8 +56,8 @@ def _die_with_parent() -> None:
         import signal
 
         libc = ctypes.CDLL(None, use_errno=True)
-        PR_SET_PDEATHSIG = 1
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        pr_set_pdeathsig = 1  # from <linux/prctl.h>
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
         if os.getppid() == 1:  # the parent already died between fork and prctl
             os._exit(1)
     except (OSError, AttributeError):

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import ClassVar, Iterable, Protocol
+from typing import ClassVar, Protocol
 
 from engine.records import TaskRecord, TaskStarted
 from engine.workload import TaskInstance

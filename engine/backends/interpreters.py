@@ -8,6 +8,7 @@ back (the record still carries the true start time, so the timeline is exact aft
 
 from __future__ import annotations
 
+import concurrent.futures
 import sys
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any
@@ -16,6 +17,11 @@ from engine.backends.base import Availability, Backend, RunContext
 from engine.records import TaskRecord, TaskStarted
 from engine.worker import run_task
 from engine.workload import TaskInstance
+
+
+def _executor_class() -> Any:
+    # Looked up by name: the class exists only on 3.14+, and the type checker targets 3.10.
+    return getattr(concurrent.futures, "InterpreterPoolExecutor", None)
 
 
 class InterpreterPoolBackend(Backend):
@@ -27,17 +33,13 @@ class InterpreterPoolBackend(Backend):
         if sys.version_info < (3, 14):
             return Availability(False, "needs Python 3.14+ (InterpreterPoolExecutor); "
                                        f"this is {sys.version.split()[0]}")
-        try:
-            from concurrent.futures import InterpreterPoolExecutor  # noqa: F401
-        except ImportError as exc:  # a build without subinterpreter support
-            return Availability(False, f"InterpreterPoolExecutor unavailable: {exc}")
+        if _executor_class() is None:  # a build without subinterpreter support
+            return Availability(False, "this Python build has no InterpreterPoolExecutor")
         return Availability(True)
 
     def run(self, tasks: list[TaskInstance], ctx: RunContext) -> None:
-        from concurrent.futures import InterpreterPoolExecutor  # type: ignore[attr-defined]
-
         ctx.note("subinterpreters cannot stream live events: 'started' arrives with each result")
-        pool: Any = InterpreterPoolExecutor(ctx.workers)
+        pool: Any = _executor_class()(ctx.workers)
         try:
             futures: set[Future[TaskRecord]] = {
                 pool.submit(run_task, ctx.submit(inst)) for inst in tasks

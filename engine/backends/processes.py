@@ -28,7 +28,7 @@ class ProcessPerTaskBackend(Backend):
     worker_per_task = True
 
     def run(self, tasks: list[TaskInstance], ctx: RunContext) -> None:
-        mp = mp_context(ctx.start_method)
+        mp: Any = mp_context(ctx.start_method)  # BaseContext's stubs omit Process
         pump = EventPump(mp, ctx.started, ctx.finished)
         procs: dict[int, Any] = {}
         try:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from engine.backends.base import Availability, Backend
 from engine.backends.asyncio_loop import AsyncioBackend
+from engine.backends.base import Availability, Backend
 from engine.backends.interpreters import InterpreterPoolBackend
 from engine.backends.mp_pool import MpPoolBackend
 from engine.backends.process_pool import ProcessPoolBackend

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from engine.backends.base import Backend, RunContext
+from engine.records import TaskRecord
 from engine.worker import run_task
 from engine.workload import TaskInstance
 
@@ -17,8 +18,12 @@ class ThreadPoolBackend(Backend):
         with ThreadPoolExecutor(ctx.workers, thread_name_prefix="corescope-pool") as pool:
             futures = [pool.submit(run_task, ctx.submit(inst), ctx.started, ctx.cancel)
                        for inst in tasks]
+            def report(fut: Future[TaskRecord]) -> None:
+                if not fut.cancelled():  # a cancelled future never ran: the runner marks it
+                    ctx.finished(fut.result())
+
             for fut in futures:
-                fut.add_done_callback(lambda f: f.cancelled() or ctx.finished(f.result()))
+                fut.add_done_callback(report)
             pending = set(futures)
             while pending:
                 pending = wait(pending, timeout=0.05).not_done

@@ -77,7 +77,7 @@ async def sleep_async(seconds: float = 0.5) -> float:
 
 
 def files(root: str, count: int = 100, size_kb: int = 4) -> int:
-    """Create a directory of its own under ``root``, write ``count`` files, return how many exist."""
+    """Make a directory of its own under ``root``, write ``count`` files, return how many exist."""
     mine = tempfile.mkdtemp(prefix="task-", dir=root)
     payload = b"x" * (size_kb * 1024)
     for i in range(count):

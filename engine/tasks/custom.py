@@ -13,7 +13,8 @@ import importlib
 import importlib.util
 import os
 import sys
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from engine.tasks.params import ParamError
 from engine.tasks.registry import TaskFunction, TaskKind, TaskSpec
@@ -84,7 +85,7 @@ def load_function(spec: str) -> TaskFunction:
     if not callable(func):
         raise TaskLoadError(f"custom task {spec!r}: {func_name!r} is not callable")
     _loaded[spec] = func
-    return func
+    return func  # type: ignore[no-any-return]
 
 
 def parse_value(text: str) -> Any:

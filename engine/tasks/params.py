@@ -7,8 +7,9 @@ refused the same way everywhere, with a message that states the allowed range.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 
 class ParamError(ValueError):

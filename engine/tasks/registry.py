@@ -8,8 +8,9 @@ under spawn, where the file is not importable as a module in the child.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Coroutine, Mapping
+from typing import Any
 
 from engine.tasks import builtin
 from engine.tasks.params import ParamSpec
@@ -98,7 +99,8 @@ BUILTIN_TASKS: Mapping[str, TaskSpec] = {
         TaskSpec("crash", TaskKind.FAULT, "hard-exits its worker process (process backends only)",
                  builtin.crash,
                  (_p("after_s", float, 0.3, "run this long before dying", 0, 600, "s"),
-                  _p("how", str, "exit", "os._exit, SIGKILL or segfault", choices=("exit", "kill", "segfault"))),
+                  _p("how", str, "exit", "os._exit, SIGKILL or segfault",
+                     choices=("exit", "kill", "segfault"))),
                  process_only=True, default_count=2),
     )
 }

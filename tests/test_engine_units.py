@@ -1,0 +1,166 @@
+"""Unit tests of the engine's pure parts: stats math, lanes, trace, monitor, parameters."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from engine.lanes import assign_lanes
+from engine.monitor import CpuMonitor
+from engine.records import CpuSample, MachineInfo, TaskRecord, TaskStatus, WorkerId
+from engine.result import RunResult
+from engine.tasks import ParamError
+from engine.tasks.params import ParamSpec
+from engine.trace import chrome_trace
+from engine.workload import build_workload
+
+W1, W2 = WorkerId(10, 11, "w1"), WorkerId(10, 12, "w2")
+MACHINE = MachineInfo(4, 2, 4, "3.11.7", "CPython", "Linux", False, True)
+
+
+def rec(i, start, end, worker=W1, cpu=None, status=TaskStatus.OK):
+    return TaskRecord(i, "t", 0.0, start, end, worker,
+                      (end - start) if cpu is None else cpu, status)
+
+
+def result(records, t0=0.0, t1=1.0, workers=2, samples=(), baseline=None):
+    return RunResult("thread-pool", {"tasks": [{"name": "t"}]}, "t", workers, workers, None,
+                     t0, t1, tuple(records), tuple(samples), 0.1, MACHINE,
+                     baseline_wall_s=baseline)
+
+
+def test_stats_of_a_perfectly_parallel_run():
+    s = result([rec(0, 0, 1, W1), rec(1, 0, 1, W2)], t1=1.0, baseline=2.0).stats
+    assert s.wall_s == 1.0 and s.speedup == 2.0 and s.efficiency == 1.0
+    assert s.parallelism == 2.0 and s.overhead_share == 0.0 and s.cpu_per_wall == 1.0
+
+
+def test_stats_efficiency_is_against_min_of_workers_and_cores():
+    # 8 workers on a 4-core machine: the ideal is 4×, so a 3× speedup is 75 % efficient.
+    s = result([rec(0, 0, 1)], t1=1.0, workers=8, baseline=3.0).stats
+    assert s.efficiency == pytest.approx(0.75)
+
+
+def test_stats_overhead_and_gil_shaped_cpu():
+    # Two tasks each inside half the run, each getting half a core: GIL-bound threads.
+    s = result([rec(0, 0.5, 1.0, W1, cpu=0.25), rec(1, 0.5, 1.0, W2, cpu=0.25)]).stats
+    assert s.overhead_share == pytest.approx(0.5)
+    assert s.cpu_per_wall == pytest.approx(0.5)
+    assert s.speedup is None and s.efficiency is None
+
+
+def test_stats_counts_and_cpu_util_window():
+    records = [rec(0, 0, 1), rec(1, 0, 1, status=TaskStatus.ERROR),
+               rec(2, 0, 1, status=TaskStatus.LOST), rec(3, 0, 1, status=TaskStatus.CANCELLED)]
+    samples = [CpuSample(0.5, (100.0, 0.0)), CpuSample(0.9, (100.0, 100.0)),
+               CpuSample(5.0, (0.0, 0.0))]  # outside the run: ignored
+    s = result(records, samples=samples).stats
+    assert (s.ok, s.failed, s.lost, s.cancelled) == (1, 1, 1, 1)
+    assert s.cpu_util == pytest.approx(75.0)
+
+
+def test_lanes_split_overlapping_tasks_on_one_thread_and_reuse_free_slots():
+    records = [rec(0, 0.0, 1.0), rec(1, 0.5, 1.5), rec(2, 1.0, 2.0), rec(3, 0.0, 1.0, W2)]
+    lanes = assign_lanes(records)
+    assert lanes.lane_of[0] != lanes.lane_of[1]
+    assert lanes.lane_of[2] == lanes.lane_of[0]  # slot freed at 1.0, reused at 1.0
+    assert len(lanes.lanes) == 3
+    assert lanes.lanes[lanes.lane_of[1]].label == "w1 · slot 2"
+
+
+def test_chrome_trace_structure():
+    r = result([rec(0, 0.1, 0.4, W1), rec(1, 0.2, 0.3, W1), rec(2, 0.1, 0.5, W2)],
+               samples=[CpuSample(0.5, (10.0, 20.0))])
+    events = chrome_trace([r])["traceEvents"]
+    json.dumps(events)  # serialisable
+    xs = [e for e in events if e["ph"] == "X"]
+    assert len(xs) == 3
+    assert all({"pid", "tid", "ts", "dur", "name"} <= set(e) for e in xs)
+    named = {(e["pid"], e["tid"]) for e in events if e["ph"] == "M" and e["name"] == "thread_name"}
+    assert {(e["pid"], e["tid"]) for e in xs} <= named
+    assert any(e["ph"] == "M" and e["name"] == "process_name" for e in events)
+    # overlapping tasks on one thread never share a trace thread
+    assert xs[0]["tid"] != xs[1]["tid"]
+    counters = [e for e in events if e["ph"] == "C"]
+    assert counters[0]["args"] == {"core 0": 10.0, "core 1": 20.0}
+    assert xs[0]["ts"] == pytest.approx(100_000) and xs[0]["dur"] == pytest.approx(300_000)
+
+
+def test_monitor_computes_percentages_from_counter_deltas():
+    t = [0.0]
+    cores = [[(0.0, 0.0), (0.0, 0.0)]]
+    procs = [{}]
+    threads = [{}]
+    mon = CpuMonitor(0.1, clock=lambda: t[0], read_cores=lambda: cores[0],
+                     read_processes=lambda: procs[0], read_threads=lambda: threads[0])
+    t[0] = 1.0
+    cores[0] = [(0.5, 1.0), (1.0, 1.0)]
+    procs[0] = {4242: 0.0}
+    threads[0] = {7: 0.0}
+    s1 = mon.sample_once()
+    assert s1.per_core == (50.0, 100.0) and s1.total == 75.0
+    t[0] = 2.0
+    cores[0] = [(0.5, 2.0), (2.0, 2.0)]
+    procs[0] = {4242: 1.5, 999: 3.0}  # a process seen for the first time has no rate yet
+    threads[0] = {7: 0.25}
+    s2 = mon.sample_once()
+    assert s2.per_core == (0.0, 100.0)
+    assert s2.processes == {4242: 150.0}
+    assert s2.threads == {7: 25.0}
+    assert mon.samples() == [s1, s2]
+
+
+def test_monitor_thread_samples_at_its_interval_and_stops():
+    with CpuMonitor(0.02) as mon:
+        import time
+
+        time.sleep(0.3)
+    n = len(mon.samples())
+    assert 5 <= n <= 20
+    assert all(0 <= c <= 100 for s in mon.samples() for c in s.per_core)
+
+
+def test_monitor_detaches_a_failing_consumer_and_keeps_sampling():
+    def bad(_):
+        raise RuntimeError("consumer bug")
+
+    mon = CpuMonitor(0.05, bad)
+    mon.sample_once()
+    mon.sample_once()
+    assert len(mon.samples()) == 2
+
+
+@pytest.mark.parametrize("raw,ok", [("5", 5), ("1_000", 1000), (7, 7), ("x", None),
+                                    ("2.5", None), (True, None), ("0", None), ("1001", None)])
+def test_int_param_parsing(raw, ok):
+    spec = ParamSpec("n", int, 1, "", minimum=1, maximum=1000)
+    if ok is None:
+        with pytest.raises(ParamError):
+            spec.parse(raw)
+    else:
+        assert spec.parse(raw) == ok
+
+
+def test_workload_settings_scope_to_one_task_with_a_prefix():
+    wl = build_workload(["primes", "mixed"], 2, {"primes.n": "10", "seconds": "0.1"})
+    assert wl.items[0].params == {"n": 10}
+    assert wl.items[1].params == {"n": 60_000, "seconds": 0.1}
+    assert wl.n_tasks == 4
+
+
+def test_engine_imports_without_qt():
+    code = (
+        "import importlib, pkgutil, sys, engine\n"
+        "for m in pkgutil.walk_packages(engine.__path__, 'engine.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "bad = [n for n in sys.modules if n.split('.')[0] in "
+        "('PySide6', 'pyqtgraph', 'shiboken6', 'gui')]\n"
+        "print(bad)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
