@@ -7,7 +7,9 @@ still queued are marked lost, and the run ends.
 
 from __future__ import annotations
 
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+import functools
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -45,20 +47,33 @@ class ProcessPoolBackend(Backend):
         pump = EventPump(mp, ctx.started)
         pool = ProcessPoolExecutor(ctx.workers, mp_context=mp, initializer=init_worker,
                                    initargs=(pump.queue,))
+        all_done = threading.Event()
+        left = [len(tasks)]
+        lock = threading.Lock()
+
+        # Results are taken in done-callbacks (on the executor's manager thread) rather than by
+        # polling wait(): wait() re-registers a waiter on every pending future per call, which
+        # made 2,000 one-millisecond tasks nearly twice as slow as the bare executor.
+        def report(fut: Future[TaskRecord], inst: TaskInstance) -> None:
+            if fut.cancelled() or ctx.cancel.is_set():
+                pass  # never ran, or we ended its worker: the runner marks it cancelled
+            elif isinstance(fut.exception(), BrokenProcessPool):
+                ctx.lost([inst.id], f"worker process died; pool broken ({fut.exception()})")
+            else:
+                ctx.finished(fut.result())
+            with lock:
+                left[0] -= 1
+                if not left[0]:
+                    all_done.set()
+
         try:
-            futures: dict[Future[TaskRecord], TaskInstance] = {
-                pool.submit(run_in_worker, ctx.submit(inst)): inst for inst in tasks
-            }
-            pending = set(futures)
-            while pending and not ctx.cancel.is_set():
-                done, pending = wait(pending, timeout=0.05, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    try:
-                        ctx.finished(fut.result())
-                    except BrokenProcessPool as exc:
-                        ctx.lost([futures[fut].id], f"worker process died; pool broken ({exc})")
+            for inst in tasks:
+                fut = pool.submit(run_in_worker, ctx.submit(inst))
+                fut.add_done_callback(functools.partial(report, inst=inst))
+            while not all_done.wait(0.05) and not ctx.cancel.is_set():
+                pass
         finally:
-            if ctx.cancel.is_set() or pending:
+            if not all_done.is_set():
                 # Kill first: shutdown() forgets the process table, and a running task would
                 # otherwise finish its work before the worker saw the shutdown.
                 end_pool_processes(pool)
