@@ -97,7 +97,15 @@ def check_writable(path: str) -> None:
 
 
 def write_json(path: str, data: Any) -> None:
-    """Write atomically: a crash mid-write never leaves a truncated file in place."""
+    """Write atomically: a crash mid-write never leaves a truncated file in place.
+
+    Only regular files are replaced by rename; a device or pipe (``/dev/stdout``, a FIFO) is
+    written in place — renaming over ``/dev/null`` would replace the device with a file.
+    """
+    if os.path.exists(path) and not os.path.isfile(path):
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=1)
+        return
     tmp = f"{path}.tmp-{os.getpid()}"
     try:
         with open(tmp, "w", encoding="utf-8") as fh:

@@ -117,10 +117,21 @@ def test_the_seed_functions_run_as_two_parallel_tasks(tmp_path, backend):
     assert 5 <= run["wall_s"] < 8  # two 5 s tasks side by side, not 10 s
 
 
-def test_custom_module_function_with_parameters():
+def test_custom_module_function_with_parameters(tmp_path):
+    js = tmp_path / "add.json"
     out = cli("run", "--task", "tests.tasks_for_tests:add", "--backend", "process-pool",
-              "--workers", "1", "--set", "a=40", "--set", "b=2", "--json", os.devnull)
+              "--workers", "1", "--set", "a=40", "--set", "b=2", "--json", str(js))
     assert out.returncode == 0, out.stderr
+    assert json.loads(js.read_text())["runs"][0]["tasks"][0]["result"] == "42"
+
+
+def test_json_to_a_device_writes_through_it_and_leaves_it_a_device():
+    import stat
+
+    out = cli("run", "--task", "primes", "--backend", "sequential", "--tasks", "1",
+              "--set", "n=100", "--json", os.devnull)
+    assert out.returncode == 0, out.stderr
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
 
 
 # Bad input: one line on stderr naming the problem, exit 2, nothing run, no traceback.
