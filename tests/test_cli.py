@@ -239,3 +239,37 @@ def test_ctrl_c_cancels_and_exits_130_with_no_worker_left():
     assert "cancelled" in out
     gone, alive = psutil.wait_procs(workers, timeout=3)
     assert not alive
+
+
+@pytest.mark.parametrize("backend", ["process-pool", "mp-pool", "processes"])
+def test_workers_exit_on_their_own_when_the_cli_is_killed_hard(backend):
+    import signal
+    import time
+
+    import psutil
+
+    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "main.py"), "run", "--task",
+                             "sleep", "--backend", backend, "--workers", "2", "--tasks", "2",
+                             "--set", "seconds=60"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        ps = psutil.Process(proc.pid)
+        deadline = time.monotonic() + 20
+        workers: list[psutil.Process] = []
+        while len(workers) < 2:
+            assert time.monotonic() < deadline, "workers never started"
+            workers = [p for p in ps.children(recursive=True)
+                       if "resource_tracker" not in " ".join(p.cmdline())]
+            time.sleep(0.05)
+        time.sleep(0.5)  # let the workers get into their tasks
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=5)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    # Orphans are reparented away from us, so wait on them by pid rather than as children.
+    gone, alive = psutil.wait_procs(workers, timeout=5)
+    for p in alive:  # never leave them burning a core, even when the test fails
+        p.kill()
+    assert not alive, f"{len(alive)} orphaned workers still running"
