@@ -44,3 +44,6 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+soak: $(STAMP)
+	$(PY) bench/soak.py
