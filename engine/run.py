@@ -17,10 +17,11 @@ GUI at 30–60 Hz on its own thread), so the workers never wait for a consumer.
 from __future__ import annotations
 
 import contextlib
+import os
 import pickle
+import signal
 import threading
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from engine import clock as _clock
 from engine.backends._child import process_run_ended, process_run_started, valid_start_methods
@@ -29,11 +30,12 @@ from engine.backends.registry import get_backend
 from engine.fixtures import open_fixtures
 from engine.machine import machine_info, usable_cores
 from engine.monitor import CpuMonitor
-from engine.records import CpuSample, TaskError, TaskFinished, TaskRecord, TaskStarted, TaskStatus
+from engine.records import TaskStatus
 from engine.result import RunResult
-from engine.workload import TaskInstance, Workload
+from engine.run_state import Event, EventBuffer, RunState
+from engine.workload import Workload
 
-Event = TaskStarted | TaskFinished | CpuSample
+__all__ = ["ConfigError", "Event", "EventBuffer", "Run", "RunConfig", "check_config", "execute"]
 
 # Beyond these, a run thrashes the machine rather than demonstrating anything.
 MAX_THREADS = 1024
@@ -105,116 +107,6 @@ def check_config(config: RunConfig) -> type[Backend]:
     return backend
 
 
-class EventBuffer:
-    """Thread-safe append; ``drain`` swaps the whole list out under the lock (O(1))."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._items: list[Event] = []
-
-    def put(self, event: Event) -> None:
-        with self._lock:
-            self._items.append(event)
-
-    def drain(self) -> list[Event]:
-        with self._lock:
-            items, self._items = self._items, []
-        return items
-
-
-class _RunState:
-    """The ``RunContext`` a backend sees; keeps records and orders events per task."""
-
-    def __init__(self, tasks: list[TaskInstance], workers: int, start_method: str | None,
-                 events: EventBuffer, clock: _clock.Clock) -> None:
-        self.cancel = threading.Event()
-        self.workers = workers
-        self.start_method = start_method
-        self._events = events
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._tasks = {t.id: t for t in tasks}
-        self._pending: dict[int, None] = dict.fromkeys(self._tasks)  # ordered set
-        self._submitted: dict[int, float] = {}
-        self._started: dict[int, TaskStarted] = {}
-        self._running: dict[int, int] = {}
-        self.records: dict[int, TaskRecord] = {}
-        self.notes: list[str] = []
-        self.problems: list[str] = []
-
-    # -- RunContext ------------------------------------------------------------------------
-    def submit(self, inst: TaskInstance) -> TaskInstance:
-        stamped = replace(inst, submitted=self._clock())
-        self._submitted[inst.id] = stamped.submitted
-        return stamped
-
-    def started(self, event: TaskStarted) -> None:
-        with self._lock:
-            # A late event from a worker pipe must not reopen a task that already ended.
-            if event.id not in self._pending or event.id in self._started:
-                return
-            self._started[event.id] = event
-            self._running[event.id] = event.worker.pid
-        self._events.put(event)
-
-    def finished(self, record: TaskRecord) -> None:
-        with self._lock:
-            if record.id not in self._pending:
-                return
-            del self._pending[record.id]
-            self._running.pop(record.id, None)
-            synth = None
-            if record.id not in self._started and record.started is not None and record.worker:
-                # The result overtook its own "started" event (they travel different pipes).
-                synth = TaskStarted(record.id, record.name, record.started, record.worker)
-                self._started[record.id] = synth
-            self.records[record.id] = record
-        if synth is not None:
-            self._events.put(synth)
-        self._events.put(TaskFinished(record))
-
-    def lost(self, ids: Iterable[int], reason: str) -> None:
-        self._close(ids, TaskStatus.LOST, "WorkerLost", reason)
-        with self._lock:
-            if reason not in self.problems:
-                self.problems.append(reason)
-
-    def note(self, text: str) -> None:
-        with self._lock:
-            self.notes.append(text)
-
-    def pending_ids(self) -> list[int]:
-        with self._lock:
-            return list(self._pending)
-
-    def remaining(self) -> int:
-        return len(self._pending)
-
-    def running(self) -> dict[int, int]:
-        with self._lock:
-            return dict(self._running)
-
-    # -- runner side -------------------------------------------------------------------------
-    def _close(self, ids: Iterable[int], status: TaskStatus, err_type: str, reason: str) -> None:
-        now = self._clock()
-        for task_id in list(ids):
-            inst = self._tasks[task_id]
-            ev = self._started.get(task_id)
-            self.finished(TaskRecord(
-                task_id, inst.name, self._submitted.get(task_id, now),
-                ev.started if ev else None, now if ev else None, ev.worker if ev else None,
-                0.0, status, error=TaskError(err_type, reason)))
-
-    def close_remaining(self, cancelled: bool) -> None:
-        if cancelled:
-            self._close(self.pending_ids(), TaskStatus.CANCELLED, "Cancelled",
-                        "the run was cancelled")
-        elif self._pending:
-            reason = "the backend ended without reporting this task"
-            self._close(self.pending_ids(), TaskStatus.LOST, "WorkerLost", reason)
-            self.problems.append(reason)
-
-
 class Run:
     """One run of a workload on a backend, in a thread of its own.
 
@@ -240,7 +132,7 @@ class Run:
             from engine.backends._child import default_start_method
 
             self.start_method = default_start_method()
-        self._state: _RunState | None = None
+        self._state: RunState | None = None
         self._cancel = threading.Event()
         self._done = threading.Event()
         self._result: RunResult | None = None
@@ -258,6 +150,24 @@ class Run:
         self._cancel.set()
         if self._state is not None:
             self._state.cancel.set()
+
+    def abandon(self) -> None:
+        """After ``cancel()``: stop waiting for tasks that ignore it (custom code on a thread
+        backend cannot be interrupted). They are marked cancelled and the run ends now; their
+        threads run on in the background until the code returns."""
+        self.cancel()
+        state = self._state
+        if state is not None:
+            state.give_up(state.pending_ids(), TaskStatus.CANCELLED, "Cancelled",
+                          "left running in the background when the run was stopped "
+                          "(a thread cannot be stopped from outside)",
+                          in_process=not self.backend_class.uses_processes)
+
+    @property
+    def still_running(self) -> int:
+        """Tasks that have started and not ended: after a cancel, what the run waits for."""
+        state = self._state
+        return 0 if state is None else len(state.running())
 
     def wait(self, timeout: float | None = None) -> bool:
         return self._done.wait(timeout)
@@ -277,6 +187,26 @@ class Run:
         return self._result
 
     # -- the run thread ------------------------------------------------------------------------
+    def _enforce_timeouts(self, state: RunState, timeout_s: float) -> None:
+        """Watchdog: end tasks that ran past the timeout and never checked for it.
+
+        A worker process running one is killed (only while it is still our child: pids get
+        reused); a thread cannot be killed, so its task is marked and the thread left to finish
+        unseen.
+        """
+        in_process = not self.backend_class.uses_processes
+        how = ("its thread runs on in the background (threads cannot be killed)" if in_process
+               else "its worker process was ended")
+        while not state.all_done.wait(0.05):
+            now = self._clock()
+            for task_id, (started, pid) in state.running_since().items():
+                if now - started < timeout_s + TIMEOUT_GRACE_S:
+                    continue
+                if state.give_up([task_id], TaskStatus.TIMEOUT, "TimeoutError",
+                                 f"ran past its {timeout_s:g} s timeout; {how}", in_process):
+                    if not in_process and pid != os.getpid() and _is_our_child(pid):
+                        os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+
     def _main(self) -> None:
         cfg = self.config
         machine = machine_info()
@@ -287,12 +217,18 @@ class Run:
             except OSError as exc:
                 tasks = cfg.workload.instances({k: "" for k in cfg.workload.fixtures})
                 problems.append(f"could not prepare the run: {exc}")
-            state = _RunState(tasks, self.workers, self.start_method, self._events, self._clock)
+            state = RunState(tasks, self.workers, self.start_method, self._events, self._clock)
             self._state = state
             if self._cancel.is_set():
                 state.cancel.set()
             monitor = CpuMonitor(cfg.sample_interval_s, self._events.put, clock=self._clock)
             monitor.start()
+            watchdog = None
+            if cfg.workload.timeout_s is not None:
+                watchdog = threading.Thread(target=self._enforce_timeouts,
+                                            args=(state, cfg.workload.timeout_s),
+                                            name="corescope-timeouts", daemon=True)
+                watchdog.start()
             if self.backend_class.uses_processes:
                 process_run_started()
             t0 = self._clock()
@@ -304,6 +240,9 @@ class Run:
                 problems.append(f"backend {self.backend.name} failed: "
                                 f"{type(exc).__name__}: {exc}")
             t_end = self._clock()
+            state.all_done.set()  # releases the watchdog
+            if watchdog is not None:
+                watchdog.join()
             if self.backend_class.uses_processes:
                 process_run_ended()
             monitor.stop()
@@ -317,6 +256,17 @@ class Run:
             machine=machine, notes=tuple(state.notes), problems=tuple(state.problems + problems),
             cancelled=state.cancel.is_set(), baseline_wall_s=cfg.baseline_wall_s)
         self._done.set()
+
+
+# Built-in tasks notice their own deadline at the next checkpoint (milliseconds); the watchdog
+# steps in only for code that never checks, so it waits a little longer than the timeout.
+TIMEOUT_GRACE_S = 0.5
+
+
+def _is_our_child(pid: int) -> bool:
+    import psutil
+
+    return any(c.pid == pid for c in psutil.Process().children(recursive=True))
 
 
 def execute(config: RunConfig) -> RunResult:

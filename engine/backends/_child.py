@@ -130,7 +130,7 @@ class EventPump:
 
     def __init__(self, ctx: multiprocessing.context.BaseContext,
                  on_started: Callable[[TaskStarted], None],
-                 on_record: Callable[[TaskRecord], None] | None = None) -> None:
+                 on_record: Callable[[TaskRecord], object] | None = None) -> None:
         self.queue = ctx.SimpleQueue()
         self._on_started = on_started
         self._on_record = on_record

@@ -13,10 +13,13 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 from engine.backends.base import Backend, RunContext
-from engine.records import TaskRecord
 from engine.tasks.registry import resolve_coroutine
 from engine.worker import run_task, run_task_async
 from engine.workload import TaskInstance
+
+
+def _run_and_report(inst: TaskInstance, ctx: RunContext) -> None:
+    ctx.finished(run_task(inst, ctx.started, ctx.cancel, mode="executor"))
 
 
 class AsyncioBackend(Backend):
@@ -30,9 +33,15 @@ class AsyncioBackend(Backend):
         if len(native) < len(tasks):
             ctx.note(f"{len(tasks) - len(native)} of {len(tasks)} tasks have no coroutine form "
                      f"and ran through loop.run_in_executor ({ctx.workers} threads)")
-        with ThreadPoolExecutor(ctx.workers, thread_name_prefix="corescope-async") as pool:
+        pool = ThreadPoolExecutor(ctx.workers, thread_name_prefix="corescope-async")
+        try:
             asyncio.run(self._main(tasks, ctx, pool))
-            pool.shutdown(wait=True, cancel_futures=True)
+            # After a cancel, executor threads still finish their current task (built-ins at
+            # the next checkpoint) and report it themselves; or the user leaves them behind.
+            ctx.drop_queued()
+            ctx.all_done.wait()
+        finally:
+            pool.shutdown(wait=not ctx.abandoned, cancel_futures=True)
 
     async def _main(self, tasks: list[TaskInstance], ctx: RunContext,
                     pool: ThreadPoolExecutor) -> None:
@@ -44,19 +53,20 @@ class AsyncioBackend(Backend):
             async with slots:
                 if ctx.cancel.is_set():
                     return
-                record: TaskRecord
                 if resolve_coroutine(inst.ref) is not None:
-                    record = await run_task_async(inst, ctx.started)
+                    ctx.finished(await run_task_async(inst, ctx.started))
                 else:
-                    record = await loop.run_in_executor(
-                        pool, run_task, inst, ctx.started, ctx.cancel, "", "executor")
-                ctx.finished(record)
+                    # The executor thread reports its own record, so cancelling this coroutine
+                    # (which cannot stop the thread) never loses it.
+                    await loop.run_in_executor(pool, _run_and_report, inst, ctx)
 
         jobs = [asyncio.ensure_future(one(ctx.submit(inst))) for inst in tasks]
         pending = set(jobs)
         while pending:
             _, pending = await asyncio.wait(pending, timeout=0.05)
-            if pending and ctx.cancel.is_set():
+            # Cancelled, or every task already has a final record (the runner gave up on the
+            # executor tasks still running): stop waiting for the rest.
+            if pending and (ctx.cancel.is_set() or ctx.all_done.is_set()):
                 for job in pending:
                     job.cancel()
                 await asyncio.gather(*pending, return_exceptions=True)

@@ -8,9 +8,12 @@ their measurements comparable.
 Contract:
     * call ``ctx.submit(inst)`` as each task is handed to a worker (stamps the submit time);
     * report ``ctx.started``/``ctx.finished`` from any thread; both are thread-safe;
-    * watch ``ctx.cancel``: when set, drop pending tasks, stop or end workers, and return;
+    * watch ``ctx.cancel``: when set, drop queued tasks, stop or end workers, and return;
     * tasks whose worker died are reported with ``ctx.lost(ids, reason)``;
-    * return only when no thread or process the backend started is still running.
+    * ``ctx.all_done`` is set when every task has a final record — also when the runner gave up
+      on one (a timeout, or the user leaving a stuck task behind): wait on it, not on threads;
+    * return only when no thread or process the backend started is still running, except
+      threads running tasks the runner gave up on (``ctx.abandoned``): those cannot be stopped.
 """
 
 from __future__ import annotations
@@ -35,18 +38,26 @@ class RunContext(Protocol):
     """What a backend may use while it runs a workload."""
 
     cancel: threading.Event
+    all_done: threading.Event  # set once every task has its final record
     workers: int
     start_method: str | None
+    abandoned: bool  # a task was given up on while its thread may still run: don't join it
 
     def submit(self, inst: TaskInstance) -> TaskInstance: ...
 
     def started(self, event: TaskStarted) -> None: ...
 
-    def finished(self, record: TaskRecord) -> None: ...
+    def finished(self, record: TaskRecord) -> bool:
+        """Record a task's end; False if it already had one (the first report wins)."""
+        ...
 
     def lost(self, ids: Iterable[int], reason: str) -> None: ...
 
     def note(self, text: str) -> None: ...
+
+    def drop_queued(self) -> None:
+        """Mark every task that has not started as cancelled."""
+        ...
 
     def pending_ids(self) -> list[int]:
         """Tasks without a final record yet (queued or running)."""

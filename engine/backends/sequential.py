@@ -1,9 +1,14 @@
-"""``sequential``: one task after another in the engine's run thread — the baseline."""
+"""``sequential``: one task after another on one worker thread — the baseline.
+
+The tasks run on a worker thread rather than the engine's run thread so that a task which
+hangs or ignores a cancel can be left behind like on any thread backend; the run thread itself
+never runs user code.
+"""
 
 from __future__ import annotations
 
 from engine.backends.base import Backend, RunContext
-from engine.worker import run_task
+from engine.backends.thread_pool import run_on_thread_pool
 from engine.workload import TaskInstance
 
 
@@ -16,7 +21,4 @@ class SequentialBackend(Backend):
         return 1
 
     def run(self, tasks: list[TaskInstance], ctx: RunContext) -> None:
-        for inst in tasks:
-            if ctx.cancel.is_set():
-                return
-            ctx.finished(run_task(ctx.submit(inst), ctx.started, ctx.cancel))
+        run_on_thread_pool(tasks, ctx, 1, "sequential")

@@ -25,6 +25,9 @@ class ThreadPerTaskBackend(Backend):
         ]
         for t in threads:
             t.start()
-        # Built-in tasks return at their next checkpoint after a cancel, so plain joins end.
-        for t in threads:
-            t.join()
+        # Built-in tasks return at their next checkpoint after a cancel. A thread whose task
+        # the runner gave up on (timeout, or left behind by the user) is not waited for.
+        ctx.all_done.wait()
+        if not ctx.abandoned:
+            for t in threads:
+                t.join()

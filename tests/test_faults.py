@@ -1,0 +1,69 @@
+"""Faults the engine must survive on every backend: hung tasks, stuck cancels."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from engine.backends.registry import BACKENDS, available_backends
+from engine.records import TaskStatus
+from engine.run import Run, RunConfig, execute
+from engine.workload import build_workload
+
+ALL = available_backends()
+PROCESS = [b for b in ALL if BACKENDS[b].uses_processes]
+IN_PROCESS = [b for b in ALL if not BACKENDS[b].uses_processes]
+
+
+@pytest.mark.parametrize("backend", ALL)
+def test_a_builtin_task_past_its_timeout_is_marked_and_the_run_continues(backend):
+    wl = build_workload(["sleep", "primes"], 1, {"seconds": "30", "n": "1000"}, timeout_s=0.3)
+    t = time.monotonic()
+    result = execute(RunConfig(wl, backend, workers=2))
+    assert time.monotonic() - t < 5
+    hung, quick = result.records
+    assert hung.status is TaskStatus.TIMEOUT
+    assert quick.status is TaskStatus.OK
+    assert result.stats.failed == 1
+
+
+@pytest.mark.parametrize("backend", ["mp-pool", "processes"])
+def test_a_hung_custom_task_in_a_process_is_killed_at_its_timeout(backend):
+    wl = build_workload(["tests.tasks_for_tests:uninterruptible", "primes"], 1,
+                        {"seconds": "60", "n": "1000"}, timeout_s=0.3)
+    t = time.monotonic()
+    result = execute(RunConfig(wl, backend, workers=2))
+    assert time.monotonic() - t < 5
+    hung, quick = result.records
+    assert hung.status is TaskStatus.TIMEOUT and "worker process was ended" in hung.error.message
+    assert quick.status is TaskStatus.OK
+
+
+def test_a_hung_custom_task_on_a_thread_is_marked_and_left_to_finish():
+    wl = build_workload(["tests.tasks_for_tests:uninterruptible"], 1, {"seconds": "1.5"},
+                        timeout_s=0.2)
+    t = time.monotonic()
+    result = execute(RunConfig(wl, "thread-pool", workers=1))
+    assert time.monotonic() - t < 1.2  # the run did not wait for the 1.5 s sleep
+    assert result.records[0].status is TaskStatus.TIMEOUT
+    assert "runs on in the background" in result.records[0].error.message
+    # (the leftover-thread check waits for the sleeping thread to end)
+
+
+@pytest.mark.parametrize("backend", IN_PROCESS)
+def test_a_cancel_that_custom_code_ignores_can_be_abandoned(backend):
+    wl = build_workload(["tests.tasks_for_tests:uninterruptible"], 2, {"seconds": "1.5"})
+    run = Run(RunConfig(wl, backend, workers=2)).start()
+    deadline = time.monotonic() + 5
+    while run.still_running == 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    run.cancel()
+    assert not run.wait(0.3), "an uninterruptible task cannot have stopped yet"
+    assert run.still_running >= 1  # what the UI reports as "waiting for N tasks"
+    run.abandon()
+    assert run.wait(1.0)
+    result = run.result()
+    assert result.cancelled
+    assert {r.status for r in result.records} == {TaskStatus.CANCELLED}
