@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -140,9 +141,13 @@ def parse_gui_args(argv: Sequence[str]) -> GuiRequest:
 
 
 def _execute(config: RunConfig, out: TextIO, live: bool) -> tuple[RunResult, bool]:
-    """Run to the end; Ctrl-C cancels and still returns the (partial) result."""
+    """Run to the end; Ctrl-C cancels and still returns the (partial) result.
+
+    A second Ctrl-C leaves behind tasks that ignore the cancel (custom code on a thread
+    backend cannot be interrupted) instead of waiting for them.
+    """
     run = Run(config).start()
-    interrupted = False
+    interrupts = 0
     while True:
         try:
             while not run.wait(0.1):
@@ -150,14 +155,22 @@ def _execute(config: RunConfig, out: TextIO, live: bool) -> tuple[RunResult, boo
                 if live:
                     out.write(f"\r  {run.done_count}/{run.total} tasks done")
                     out.flush()
+                if interrupts == 1 and run.still_running:
+                    out.write(f"\r  waiting for {run.still_running} running task(s) to stop "
+                              "(Ctrl-C again to leave them running)")
+                    out.flush()
             break
         except KeyboardInterrupt:
-            interrupted = True
-            out.write("\n  cancelling: stopping workers …\n")
-            run.cancel()
-    if live:
-        out.write("\r" + " " * 40 + "\r")
-    return run.result(), interrupted
+            interrupts += 1
+            if interrupts == 1:
+                out.write("\n  cancelling: stopping workers …\n")
+                run.cancel()
+            else:
+                out.write("\n  leaving the remaining tasks behind\n")
+                run.abandon()
+    if live or interrupts:
+        out.write("\n")
+    return run.result(), interrupts > 0
 
 
 def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
@@ -183,9 +196,15 @@ def _write_outputs(args: argparse.Namespace, results: list[RunResult], out: Text
 
 
 def _exit_code(results: list[RunResult], interrupted: bool) -> int:
-    if interrupted:
-        return EXIT_INTERRUPTED
-    return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+    code = EXIT_INTERRUPTED if interrupted else (
+        EXIT_OK if all(r.ok for r in results) else EXIT_FAILED)
+    if any(r.abandoned for r in results):
+        # Threads left running cannot be stopped, and the interpreter would wait for them at
+        # exit (ThreadPoolExecutor joins its threads): end the process now, output flushed.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 def cmd_run(args: argparse.Namespace, out: TextIO) -> int:

@@ -30,6 +30,9 @@ class RunResult:
     problems: tuple[str, ...] = ()  # run-level trouble: lost workers, a failing backend
     cancelled: bool = False
     baseline_wall_s: float | None = None
+    #: Some task's thread was left running when the run ended (timed out or left behind on a
+    #: thread backend); it finishes unseen in the background.
+    abandoned: bool = False
 
     @property
     def wall_s(self) -> float:

@@ -254,7 +254,8 @@ class Run:
             records=tuple(state.records[t.id] for t in tasks),
             samples=tuple(monitor.samples()), sample_interval_s=cfg.sample_interval_s,
             machine=machine, notes=tuple(state.notes), problems=tuple(state.problems + problems),
-            cancelled=state.cancel.is_set(), baseline_wall_s=cfg.baseline_wall_s)
+            cancelled=state.cancel.is_set(), baseline_wall_s=cfg.baseline_wall_s,
+            abandoned=state.abandoned)
         self._done.set()
 
 

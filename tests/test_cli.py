@@ -273,3 +273,29 @@ def test_workers_exit_on_their_own_when_the_cli_is_killed_hard(backend):
     for p in alive:  # never leave them burning a core, even when the test fails
         p.kill()
     assert not alive, f"{len(alive)} orphaned workers still running"
+
+
+def test_a_second_ctrl_c_leaves_uninterruptible_tasks_and_exits_promptly():
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "main.py"), "run", "--task",
+                             "tests.tasks_for_tests:uninterruptible", "--backend", "thread-pool",
+                             "--tasks", "2", "--set", "seconds=30"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.5)  # interpreter start, imports, tasks running
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        assert proc.poll() is None, "the first Ctrl-C must wait for the running tasks"
+        t = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=10)
+        assert time.monotonic() - t < 3
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130
+    assert "waiting for 2 running task(s)" in out
+    assert "2 cancelled" in out
