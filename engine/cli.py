@@ -13,9 +13,9 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO
 
-from engine import report
+from engine import report, session, sweep, tables
 from engine.backends.registry import BACKENDS
 from engine.export import check_writable, document, write_json
 from engine.machine import machine_info
@@ -54,9 +54,16 @@ def _workload_options(p: argparse.ArgumentParser, task_required: bool) -> None:
                    help="CPU sampling interval in seconds (default 0.1 = 10 Hz)")
 
 
-def _output_options(p: argparse.ArgumentParser) -> None:
+def _output_options(p: argparse.ArgumentParser, tables: bool = False) -> None:
     p.add_argument("--json", metavar="FILE", help="write the full record as JSON")
     p.add_argument("--trace", metavar="FILE", help="write a Chrome trace (open in Perfetto)")
+    p.add_argument("--session", metavar="FILE",
+                   help="save a session the window reopens without re-running")
+    p.add_argument("--force", action="store_true", help="let --session replace a file")
+    if tables:
+        p.add_argument("--csv", metavar="FILE", help="write the results table as CSV")
+        p.add_argument("--markdown", action="store_true",
+                       help="print the results table as Markdown")
     p.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
 
 
@@ -75,11 +82,19 @@ def build_parser() -> argparse.ArgumentParser:
     _workload_options(p_cmp, task_required=True)
     p_cmp.add_argument("--backends", metavar="B1,B2,...",
                        help="comma-separated (default: every available backend that can run it)")
-    _output_options(p_cmp)
+    _output_options(p_cmp, tables=True)
+
+    p_sweep = sub.add_parser("sweep", help="vary task size, task count or workers")
+    _workload_options(p_sweep, task_required=True)
+    p_sweep.add_argument("--backends", required=True, metavar="B1,B2,...")
+    p_sweep.add_argument("--vary", required=True, metavar="KNOB=V1,V2,...",
+                         help="workers=1,2,4 | tasks=2,4,8 | size=… | a task parameter")
+    _output_options(p_sweep, tables=True)
 
     p_gui = sub.add_parser("gui", help="open the window (the default with no command)")
     _workload_options(p_gui, task_required=False)
     p_gui.add_argument("--backend", metavar="B")
+    p_gui.add_argument("--session", metavar="FILE", help="open a saved session (no re-run)")
     p_gui.add_argument("--start", action="store_true", help="start the run at once")
     p_gui.add_argument("--screenshot", metavar="FILE", help="save a PNG when the run ends")
     p_gui.add_argument("--exit-after-run", action="store_true", help="quit when the run ends")
@@ -94,6 +109,7 @@ class GuiRequest:
     start: bool
     screenshot: str | None
     exit_after_run: bool
+    session: session.Session | None = None
 
 
 def _workload(args: argparse.Namespace) -> Workload:
@@ -113,13 +129,16 @@ def _config(args: argparse.Namespace, workload: Workload, backend: str) -> RunCo
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
-    for flag in ("json", "trace"):
+    for flag in ("json", "trace", "session", "csv"):
         path = getattr(args, flag, None)
         if path:
             try:
                 check_writable(path)
             except OSError as exc:
                 raise UsageError(f"--{flag} {path}: {exc}") from None
+    if args.session and os.path.exists(args.session) and not args.force:
+        raise UsageError(f"--session {args.session}: the file exists (add --force to replace "
+                         "it)")
 
 
 def parse_gui_args(argv: Sequence[str]) -> GuiRequest:
@@ -137,7 +156,15 @@ def parse_gui_args(argv: Sequence[str]) -> GuiRequest:
             check_writable(args.screenshot)
         except OSError as exc:
             raise UsageError(f"--screenshot {args.screenshot}: {exc}") from None
-    return GuiRequest(config, args.start, args.screenshot, args.exit_after_run)
+    opened = None
+    if args.session:
+        if args.start:
+            raise UsageError("--session opens a saved run; it cannot be combined with --start")
+        try:
+            opened = session.load(args.session)
+        except session.SessionError as exc:
+            raise UsageError(str(exc)) from None
+    return GuiRequest(config, args.start, args.screenshot, args.exit_after_run, opened)
 
 
 def _execute(config: RunConfig, out: TextIO, live: bool) -> tuple[RunResult, bool]:
@@ -186,13 +213,45 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def _write_outputs(args: argparse.Namespace, results: list[RunResult], out: TextIO) -> None:
+def _write_outputs(args: argparse.Namespace, results: list[RunResult], out: TextIO,
+                   kind: str = "run", extra: dict[str, Any] | None = None) -> None:
     if args.json:
-        write_json(args.json, document(results, results[0].machine))
+        write_json(args.json, document(results, results[0].machine, kind, extra))
         out.write(f"wrote {args.json}\n")
     if args.trace:
         write_json(args.trace, chrome_trace(results))
         out.write(f"wrote {args.trace} (open in https://ui.perfetto.dev)\n")
+    if args.session:
+        session.save(args.session, results, kind, extra, overwrite=True)
+        out.write(f"wrote {args.session} (open with: python main.py gui --session "
+                  f"{args.session})\n")
+
+
+def _write_table(args: argparse.Namespace, header: list[str], rows: list[list[str]],
+                 out: TextIO) -> None:
+    if getattr(args, "markdown", False):
+        out.write("\n" + tables.to_markdown(header, rows))
+    if getattr(args, "csv", None):
+        with open(args.csv, "w", encoding="utf-8", newline="") as fh:
+            fh.write(tables.to_csv(header, rows))
+        out.write(f"wrote {args.csv}\n")
+
+
+def _run_each(args: argparse.Namespace, configs: Sequence[RunConfig], out: TextIO,
+              label: Sequence[str] | None = None) -> tuple[list[RunResult], bool]:
+    """Run configs one after another (never side by side: they would share the cores)."""
+    results: list[RunResult] = []
+    interrupted = False
+    for i, config in enumerate(configs):
+        out.write(f"-- {label[i] if label else config.backend} …\n")
+        out.flush()
+        result, interrupted = _execute(config, out, live=not args.quiet and out.isatty())
+        results.append(result)
+        if not args.quiet:
+            out.write(report.run_text(result, verbose=False))
+        if interrupted:
+            break
+    return results, interrupted
 
 
 def _exit_code(results: list[RunResult], interrupted: bool) -> int:
@@ -235,21 +294,38 @@ def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
             raise UsageError("no available backend can run this workload")
     _check_outputs(args)
     out.write(report.header(machine_info(), configs[0]) + "\n")
-    results: list[RunResult] = []
-    interrupted = False
-    for config in configs:
-        out.write(f"-- {config.backend} …\n")
-        out.flush()
-        result, interrupted = _execute(config, out, live=not args.quiet and out.isatty())
-        results.append(result)
-        if not args.quiet:
-            out.write(report.run_text(result, verbose=False))
-        if interrupted:
-            break
+    results, interrupted = _run_each(args, configs, out)
     base = next((r for r in results if r.backend == "sequential"), results[0])
     results = [r.with_baseline(base.wall_s) for r in results]
     out.write(report.compare_table(results, base.backend))
-    _write_outputs(args, results, out)
+    rows = tables.compare_rows(results)
+    _write_table(args, tables.COMPARE_HEADER, rows, out)
+    _write_outputs(args, results, out, "compare")
+    return _exit_code(results, interrupted)
+
+
+def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
+    names = [b.strip() for b in args.backends.split(",") if b.strip()]
+    if not names:
+        raise UsageError("--backends: give at least one backend name")
+    try:
+        knob, values = sweep.parse_vary(args.vary)
+        points = sweep.plan(args.task, args.tasks, parse_settings(args.set), names, knob,
+                            values, workers=args.workers, start_method=args.start_method,
+                            interval=args.interval, timeout_s=args.timeout)
+    except (ValueError, ConfigError) as exc:
+        raise UsageError(str(exc)) from None
+    _check_outputs(args)
+    out.write(report.header(machine_info(), points[0].config) + "\n")
+    configs = [p.config for p in points]
+    results, interrupted = _run_each(args, configs, out,
+                                     [f"{knob}={p.value} {p.config.backend}" for p in points])
+    points = points[:len(results)]
+    results = sweep.apply_baselines(points, results, knob)
+    out.write("\nspeedup vs sequential at the same point\n")
+    out.write(sweep.table(knob, points, results))
+    _write_table(args, [knob, *sweep.SWEEP_HEADER_TAIL], sweep.rows(knob, points, results), out)
+    _write_outputs(args, results, out, "sweep", sweep.session_extra(knob, points))
     return _exit_code(results, interrupted)
 
 
@@ -259,7 +335,8 @@ def main(argv: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr
         if args.command is None:
             build_parser().print_help(out)
             return EXIT_OK
-        command = {"list": cmd_list, "run": cmd_run, "compare": cmd_compare}[args.command]
+        command = {"list": cmd_list, "run": cmd_run, "compare": cmd_compare,
+                   "sweep": cmd_sweep}[args.command]
         return command(args, out)
     except UsageError as exc:
         err.write(f"corescope: error: {exc}\n")

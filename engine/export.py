@@ -35,10 +35,13 @@ def task_to_dict(result: RunResult, r: TaskRecord, lane: int | None) -> dict[str
         "pid": r.worker.pid if r.worker else None,
         "tid": r.worker.tid if r.worker else None,
         "lane": lane,
-        "submitted_s": _r(result.rel(r.submitted)),
-        "start_s": _r(result.rel(r.started)), "end_s": _r(result.rel(r.finished)),
-        "cpu_s": _r(r.cpu_s), "ok": r.ok, "status": r.status.value,
+        # Raw measurements are written unrounded so a saved session reloads bit-identical.
+        "submitted_s": result.rel(r.submitted),
+        "start_s": result.rel(r.started), "end_s": result.rel(r.finished),
+        "cpu_s": r.cpu_s, "ok": r.ok, "status": r.status.value,
         "error": r.error.one_line() if r.error else None,
+        "error_type": r.error.type if r.error else None,
+        "error_message": r.error.message if r.error else None,
         "traceback": r.error.traceback if r.error and r.error.traceback else None,
         "result": r.result, "mode": r.mode or None,
     }
@@ -53,29 +56,39 @@ def run_to_dict(result: RunResult) -> dict[str, Any]:
         "workload": result.workload,
         "workers": result.workers, "requested_workers": result.requested_workers,
         "start_method": result.start_method,
-        "n_tasks": s.n_tasks, "wall_s": _r(s.wall_s),
+        "workload_label": result.workload_label,
+        "n_tasks": s.n_tasks, "wall_s": s.wall_s, "baseline_wall_s": result.baseline_wall_s,
         "speedup": _r(s.speedup, 4), "efficiency": _r(s.efficiency, 4),
         "cpu_util": _r(s.cpu_util, 2), "parallelism": _r(s.parallelism, 4),
         "overhead_share": _r(s.overhead_share, 4), "cpu_per_wall": _r(s.cpu_per_wall, 4),
         "ok": s.ok, "error": s.failed + s.lost + s.cancelled,
         "failed": s.failed, "lost": s.lost, "cancelled": s.cancelled,
-        "cancelled_run": result.cancelled, "problems": list(result.problems),
+        "cancelled_run": result.cancelled, "abandoned": result.abandoned,
+        "problems": list(result.problems),
         "notes": list(result.notes), "explanation": explain(result),
         "lanes": [{"index": ln.index, "label": ln.label, "pid": ln.pid, "tid": ln.tid}
                   for ln in lanes.lanes],
         "tasks": [task_to_dict(result, r, lanes.lane_of.get(r.id)) for r in result.records],
         "cpu": {
             "interval_s": result.sample_interval_s,
-            "samples": [{"t_s": _r(result.rel(c.t)), "per_core": [round(p, 1) for p in c.per_core],
-                         "processes": {str(k): round(v, 1) for k, v in c.processes.items()},
-                         "threads": {str(k): round(v, 1) for k, v in c.threads.items()}}
+            "samples": [{"t_s": result.rel(c.t), "per_core": list(c.per_core),
+                         "processes": {str(k): v for k, v in c.processes.items()},
+                         "threads": {str(k): v for k, v in c.threads.items()}}
                         for c in result.samples],
         },
     }
 
 
-def document(results: Sequence[RunResult], machine: MachineInfo) -> dict[str, Any]:
-    return {"schema": SCHEMA_VERSION, "machine": machine.as_dict(),
+def document(results: Sequence[RunResult], machine: MachineInfo, kind: str = "run",
+             extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The whole file: also a CoreScope session that ``engine.session.load`` reopens.
+
+    Args:
+        kind: "run", "compare" or "sweep" — tells the window which view to rebuild.
+        extra: kind-specific keys (a sweep's knob and values).
+    """
+    return {"app": "corescope", "schema": SCHEMA_VERSION, "kind": kind,
+            "machine": machine.as_dict(), **(extra or {}),
             "runs": [run_to_dict(r) for r in results]}
 
 

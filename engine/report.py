@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from engine import tables
 from engine.explain import explain
 from engine.records import MachineInfo, TaskStatus
 from engine.result import RunResult
@@ -59,26 +60,14 @@ def run_text(result: RunResult, verbose: bool = True) -> str:
     return "\n".join(lines) + "\n"
 
 
-def compare_rows(results: Sequence[RunResult]) -> list[list[str]]:
-    rows = []
-    for r in results:
-        s = r.stats
-        rows.append([r.backend, f"{s.wall_s:.3f}", _times(s.speedup), _pct(s.efficiency),
-                     "—" if s.cpu_util is None else f"{s.cpu_util:.0f}",
-                     f"{s.ok}/{s.n_tasks - s.ok}"])
-    return rows
-
-
-COMPARE_HEADER = ["backend", "wall s", "speedup", "efficiency", "CPU %", "ok/failed"]
-
-
 def compare_table(results: Sequence[RunResult], baseline: str) -> str:
-    rows = [COMPARE_HEADER, *compare_rows(results)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(COMPARE_HEADER))]
-    fmt = "  ".join(f"{{:<{w}}}" if i == 0 else f"{{:>{w}}}" for i, w in enumerate(widths))
-    out = [f"\nspeedup vs {baseline}; efficiency = speedup / min(workers, cores)"]
-    out += [fmt.format(*row) for row in rows]
-    return "\n".join(out) + "\n"
+    rows = tables.compare_rows(results)
+    best = tables.fastest(results)
+    if best is not None:
+        rows[best][0] += " ★"
+    note = (f"\nspeedup vs {baseline}; efficiency = speedup / min(workers, cores); "
+            "★ fastest with every task ok\n")
+    return note + tables.to_text(tables.COMPARE_HEADER, rows)
 
 
 def list_text(backends: Sequence[dict[str, Any]]) -> str:

@@ -81,9 +81,52 @@ def test_compare_prints_a_table_with_speedup_against_sequential():
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     header = next(i for i, ln in enumerate(lines) if ln.startswith("backend"))
+    assert lines[header].split()[:5] == ["backend", "workers", "wall", "s", "speedup"]
     seq, pool = lines[header + 1].split(), lines[header + 2].split()
-    assert seq[0] == "sequential" and seq[2] == "1.00×"
-    assert pool[0] == "thread-pool" and float(pool[2].rstrip("×")) > 2.5
+    assert seq[0] == "sequential" and seq[3] == "1.00"
+    assert pool[:2] == ["thread-pool", "★"] and float(pool[4]) > 2.5
+
+
+def test_compare_writes_csv_markdown_and_a_session(tmp_path):
+    csv_path, sess = tmp_path / "t.csv", tmp_path / "s.json"
+    args = ["compare", "--task", "primes", "--backends", "sequential,thread-pool", "--tasks",
+            "2", "--set", "n=1000", "-q", "--markdown", "--csv", str(csv_path),
+            "--session", str(sess)]
+    out = cli(*args)
+    assert out.returncode == 0, out.stderr
+    assert "| backend | workers | wall s | speedup |" in out.stdout
+    rows = csv_path.read_text().splitlines()
+    assert rows[0].startswith("backend,workers,wall s,speedup")
+    assert [r.split(",")[0] for r in rows[1:]] == ["sequential", "thread-pool"]
+    data = json.loads(sess.read_text())
+    assert data["app"] == "corescope" and data["kind"] == "compare" and len(data["runs"]) == 2
+    again = cli(*args)  # saving never overwrites silently
+    assert again.returncode == 2 and "--force" in again.stderr
+    assert json.loads(sess.read_text()) == data
+
+
+def test_sweep_over_workers_prints_speedup_per_point(tmp_path):
+    sess = tmp_path / "sweep.json"
+    out = cli("sweep", "--task", "sleep", "--backends", "thread-pool", "--vary",
+              "workers=1,4", "--tasks", "4", "--set", "seconds=0.2", "-q",
+              "--session", str(sess))
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    header = next(i for i, ln in enumerate(lines) if ln.startswith("workers"))
+    one, four = lines[header + 1].split(), lines[header + 2].split()
+    assert one[0] == "1" and 0.8 < float(one[4]) < 1.2
+    assert four[0] == "4" and float(four[4]) > 2.5
+    data = json.loads(sess.read_text())
+    assert data["kind"] == "sweep" and data["sweep"]["knob"] == "workers"
+    assert len(data["runs"]) == 3  # one sequential baseline + two points
+
+
+def test_gui_refuses_a_bad_session_file_without_opening_a_window(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"runs": [')
+    out = cli("gui", "--session", str(bad))
+    assert out.returncode == 2
+    assert "not valid JSON" in out.stderr and "truncated" in out.stderr
 
 
 SEED = textwrap.dedent('''
@@ -195,6 +238,12 @@ BAD = [
     (["gui", "--task", "primes", "--backend", "threads", "--screenshot", "/nonexistent/x.png"],
      "does not exist"),
     (["frobnicate"], "invalid choice"),
+    (["sweep", "--task", "primes", "--backends", "threads", "--vary", "n"], "KNOB=V1"),
+    (["sweep", "--task", "primes", "--backends", "threads", "--vary", "workers=a,b"],
+     "not a whole number"),
+    (["sweep", "--task", "primes", "--backends", "threads", "--vary", "n=0,5"], "minimum"),
+    (["sweep", "--task", "primes", "--backends", "nope", "--vary", "n=5"], "unknown backend"),
+    (["gui", "--session", "/nonexistent/s.json"], "cannot read"),
 ]
 if sys.version_info < (3, 14):
     BAD.append((["run", "--task", "primes", "--backend", "interpreters"], "unavailable"))

@@ -1,0 +1,38 @@
+"""Helpers shared by the GUI tests (imported explicitly: pytest only auto-loads conftest.py)."""
+
+from __future__ import annotations
+
+import os
+
+import psutil
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from engine.records import TaskFinished, TaskRecord, TaskStarted, TaskStatus, WorkerId  # noqa: E402
+
+
+def make_window(qtbot, tmp_path, idle_monitor: bool = False, cores: int | None = None):
+    """A MainWindow with settings in ``tmp_path``, registered with qtbot (closed after the test)."""
+    from gui.main_window import MainWindow
+
+    window = MainWindow(str(tmp_path / "corescope.ini"), cores=cores, idle_monitor=idle_monitor)
+    qtbot.addWidget(window)
+    window.resize(1280, 720)
+    return window
+
+
+def no_children() -> bool:
+    return not psutil.Process().children(recursive=True)
+
+
+def worker(n: int, pid: int = 1000) -> WorkerId:
+    return WorkerId(pid, pid + n, f"pid {pid} · thread {pid + n}")
+
+
+def task(task_id: int, who: WorkerId, start: float, end: float, cpu_s: float | None = None,
+         status: TaskStatus = TaskStatus.OK, name: str = "primes"
+         ) -> tuple[TaskStarted, TaskFinished]:
+    """The two events of one synthetic task."""
+    record = TaskRecord(task_id, name, start, start, end, who,
+                        end - start if cpu_s is None else cpu_s, status)
+    return TaskStarted(task_id, name, start, who), TaskFinished(record)
