@@ -15,14 +15,15 @@ Each pair is run alternately (A B A B …) and the median taken, so drift hits b
 from __future__ import annotations
 
 import argparse
+import functools
 import multiprocessing
 import os
 import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, wait
-from typing import Callable
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -62,7 +63,7 @@ def calibrate(target_s: float) -> int:
     """The `primes` size whose single run takes about target_s on this machine."""
     n = 20_000
     while True:
-        took = timed(lambda: primes(n))
+        took = timed(functools.partial(primes, n))
         if took >= target_s / 2:
             # trial division grows a little faster than n; one proportional step is close
             return int(n * (target_s / took) ** 0.8)

@@ -17,7 +17,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPAINTS = 3000
+REPAINTS = 2000
 
 pytestmark = pytest.mark.gui
 
@@ -36,7 +36,7 @@ def soak(repaints: int) -> None:
     app = QApplication.instance() or QApplication([])
     cpu, workers, timeline = CpuPlot(cores=4), WorkerCpuPlot(), Timeline()
     for widget in (cpu, workers, timeline):
-        widget.resize(480, 200)
+        widget.resize(360, 160)
         widget.show()
     timeline.begin_run(0.0, ("primes",))
     workers.begin_run(0.0, uses_processes=False)
@@ -57,7 +57,8 @@ def soak(repaints: int) -> None:
     app.processEvents()
     after = sys.getrefcount(None)
     print(f"refcount(None) {before} -> {after}", flush=True)
-    if sys.version_info < (3, 12) and after < before - 100:
+    # Objects come and go during the loop, so allow noise; a per-paint leak drops by thousands.
+    if sys.version_info < (3, 12) and after < before - repaints // 2:
         raise SystemExit(f"references to None dropped by {before - after} over {repaints} "
                          "repaints: this Qt binding leaks a decref per paint")
     for widget in (cpu, workers, timeline):
@@ -67,8 +68,9 @@ def soak(repaints: int) -> None:
 def test_thousands_of_repaints_keep_the_process_alive_and_none_referenced():
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=os.pathsep.join([ROOT, HERE]))
     begin = time.monotonic()
-    proc = subprocess.run([sys.executable, "-c", f"from test_gui_soak import soak; soak({REPAINTS})"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    code = f"from test_gui_soak import soak; soak({REPAINTS})"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
     elapsed = time.monotonic() - begin
     assert proc.returncode == 0, f"soak child died ({proc.returncode}): {proc.stderr[-2000:]}"
     assert "refcount(None)" in proc.stdout

@@ -159,7 +159,7 @@ def test_cpu_plot_holds_samples_for_every_core(qtbot):
         assert len(y) == 50 and np.allclose(y, [s.per_core[i] for s in samples])
         assert np.isclose(x[0], 0.0)  # seconds since the run started
     assert np.allclose(plot.total_curve.getOriginalDataset()[1], [s.total for s in samples])
-    assert "core 3" in plot.legend_text() and "machine total" in plot.legend_text()
+    assert "core 3" in plot.legend_text() and "whole machine" in plot.legend_text()
 
     plot.set_heatmap(True)
     image = plot.image.image
@@ -189,7 +189,8 @@ def test_worker_cpu_shows_each_worker_thread_and_their_sum(qtbot):
                       for t in (0.1, 0.2, 0.3)])
 
     assert set(plot.curves) == {w.tid for w in who}  # the GUI thread (tid 1) is not a worker
-    assert np.allclose(plot.sum_curve.getOriginalDataset()[1], 100.0)  # four threads, one core's worth
+    # Four threads, one core's worth.
+    assert np.allclose(plot.sum_curve.getOriginalDataset()[1], 100.0)
     assert "thread 1001" in plot.legend_text()
 
 

@@ -1,0 +1,123 @@
+"""Open the window: ``run_app`` is what ``python main.py`` and ``python main.py gui`` call."""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from engine.result import RunResult
+from engine.run import RunConfig
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2  # the CLI's contract (engine/cli.py)
+# Long enough for the idle monitor to draw a few samples before a screenshot of an idle window.
+_IDLE_SCREENSHOT_MS = 1500
+# After a run ends, let the final repaint reach the screen before grabbing it.
+_SETTLE_MS = 300
+
+
+def _application() -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        pg.setConfigOptions(antialias=False, background="w", foreground="k")
+        app = QApplication(sys.argv[:1])
+        app.setApplicationName("CoreScope")
+        app.setOrganizationName("CoreScope")
+    assert isinstance(app, QApplication)
+    return app
+
+
+def _close_on_signals(window: object) -> dict:
+    """Ctrl+C or SIGTERM in the terminal closes the window properly (run cancelled, workers
+    gone) instead of killing the app mid-run. The bridge's timer runs Python code 30 times a
+    second, which is what lets the handler run while Qt's event loop has control.
+
+    Returns the previous handlers, for ``_restore_signals``.
+    """
+
+    def close(_signum: int, _frame: object) -> None:
+        window.close()  # type: ignore[attr-defined]
+
+    previous = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            previous[sig] = signal.signal(sig, close)
+        except (ValueError, OSError):  # not the main thread, or not supported here
+            break
+    return previous
+
+
+def _restore_signals(previous: dict) -> None:
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
+
+
+def run_app(config: RunConfig | None = None, start: bool = False,
+            screenshot: str | None = None, exit_after_run: bool = False,
+            settings_path: str | None = None) -> int:
+    """Show the main window and run the Qt event loop until it closes.
+
+    Args:
+        config: a workload, backend, workers and start method to preselect.
+        start: start ``config`` at once.
+        screenshot: PNG path; the whole window is saved when the run has finished, or when the
+            window closes if nothing ran.
+        exit_after_run: quit once the run has finished (and the screenshot is saved). Without a
+            run to wait for, quit shortly after the window appears.
+        settings_path: INI file for remembered choices (default: ``$CORESCOPE_SETTINGS`` or the
+            platform's store).
+
+    Returns:
+        0 when the window closed normally or the run was all ok; 1 when the run had failed or
+        lost tasks; 2 when ``config`` could not be started.
+    """
+    from gui.main_window import MainWindow  # after QApplication settings are in place
+
+    app = _application()
+    window = MainWindow(settings_path)
+    if config is not None:
+        window.workload.set_config(config)
+    window.show()
+    outcome = {"code": EXIT_OK, "shot": False}
+
+    def save_shot() -> None:
+        if screenshot and not outcome["shot"]:
+            outcome["shot"] = window.save_screenshot(screenshot)
+
+    def finished(result: RunResult) -> None:
+        outcome["code"] = EXIT_OK if result.ok else EXIT_FAILED
+
+        def settle() -> None:
+            save_shot()
+            if exit_after_run:
+                window.close()
+
+        QTimer.singleShot(_SETTLE_MS, settle)
+
+    previous_handlers = _close_on_signals(window)
+    window.run_done.connect(finished)
+    app.aboutToQuit.connect(save_shot)
+    app.setQuitOnLastWindowClosed(True)
+    if start and config is not None:
+        if window.start_run(config) is None:
+            outcome["code"] = EXIT_USAGE
+            if exit_after_run:
+                QTimer.singleShot(_SETTLE_MS, window.close)
+    elif exit_after_run:
+        def idle_exit() -> None:
+            save_shot()
+            window.close()
+
+        QTimer.singleShot(_IDLE_SCREENSHOT_MS, idle_exit)
+    try:
+        app.exec()
+        save_shot()
+    finally:
+        _restore_signals(previous_handlers)
+        window.shutdown()
+        app.aboutToQuit.disconnect(save_shot)
+        window.deleteLater()
+    return int(outcome["code"])

@@ -1,0 +1,103 @@
+"""Bounded and growable numpy buffers for live plots.
+
+Plots redraw from whole arrays many times a second, so the buffers hand out contiguous views
+without copying: ``SampleRing`` keeps twice its capacity and slides the newest half to the front
+when it fills (one copy per ``capacity`` appends), and ``GrowArray`` doubles like a list.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class SampleRing:
+    """The newest ``capacity`` rows of (time, values…), as contiguous numpy views.
+
+    Args:
+        capacity: rows kept; older rows are dropped.
+        width: values per row (e.g. one per core).
+    """
+
+    def __init__(self, capacity: int, width: int) -> None:
+        self.capacity = capacity
+        self.width = width
+        self._t = np.zeros(2 * capacity)
+        self._v = np.zeros((2 * capacity, width))
+        self._start = 0
+        self._end = 0
+
+    def __len__(self) -> int:
+        return self._end - self._start
+
+    def clear(self) -> None:
+        self._start = self._end = 0
+
+    def append(self, t: float, row: object) -> None:
+        if self._end == len(self._t):
+            keep = self.capacity - 1
+            self._t[:keep] = self._t[self._end - keep:self._end]
+            self._v[:keep] = self._v[self._end - keep:self._end]
+            self._start, self._end = 0, keep
+        self._t[self._end] = t
+        self._v[self._end] = row
+        self._end += 1
+        if self._end - self._start > self.capacity:
+            self._start += 1
+
+    @property
+    def t(self) -> np.ndarray:
+        return self._t[self._start:self._end]
+
+    @property
+    def values(self) -> np.ndarray:
+        return self._v[self._start:self._end]
+
+
+class GrowArray:
+    """A 1-D numpy array that appends in amortised O(1)."""
+
+    def __init__(self, dtype: type = float, capacity: int = 64) -> None:
+        self._a = np.zeros(capacity, dtype=dtype)
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    def append(self, value: float) -> None:
+        if self._n == len(self._a):
+            self._a = np.resize(self._a, 2 * len(self._a))
+        self._a[self._n] = value
+        self._n += 1
+
+    def clear(self) -> None:
+        self._n = 0
+
+    def keep_last(self, count: int) -> None:
+        """Drop all but the newest ``count`` values."""
+        if self._n > count:
+            self._a[:count] = self._a[self._n - count:self._n]
+            self._n = count
+
+    @property
+    def data(self) -> np.ndarray:
+        return self._a[:self._n]
+
+
+class Series:
+    """A growable (time, value) series that keeps at most ``capacity`` newest points."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.t = GrowArray()
+        self.v = GrowArray()
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    def append(self, t: float, value: float) -> None:
+        if len(self.t) >= 2 * self.capacity:
+            # Trim in one go every `capacity` appends rather than shifting on each one.
+            self.t.keep_last(self.capacity)
+            self.v.keep_last(self.capacity)
+        self.t.append(t)
+        self.v.append(value)

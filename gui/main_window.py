@@ -1,0 +1,363 @@
+"""The main window: controls on the left, three plots on one time axis on the right.
+
+    ┌ Workload │ Result │ Errors ┐ ┌ follow · window · reset ─────────────────────────┐
+    │ task, params, count,       │ │ CPU per core          (% of each core)           │
+    │ backend, workers, …        │ │ CPU per worker        (% of one core)            │
+    ├────────────────────────────┤ │ Tasks per worker      (one lane per worker)      │
+    │ Run  Stop  progress  ETA   │ │             time since run start (s)             │
+    └────────────────────────────┘ └──────────────────────────────────────────────────┘
+
+Data reaches the plots only through ``RunBridge`` signals, on the GUI thread.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QFontMetrics, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QMainWindow,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine import clock as _clock
+from engine.explain import explain
+from engine.result import RunResult
+from engine.run import ConfigError, Run, RunConfig
+from gui.bridge import RunBridge
+from gui.controls import WorkloadPanel
+from gui.cpu_plot import CpuPlot
+from gui.plotstyle import set_left_width
+from gui.runbox import RunBox
+from gui.settings import Store, open_settings
+from gui.summary import ErrorsPanel, SummaryPanel
+from gui.timeline import Timeline
+from gui.timeview import TimeControls
+from gui.worker_cpu import WorkerCpuPlot
+
+DEFAULT_SIZE = (1280, 720)
+MIN_FONT, MAX_FONT = 7, 40
+# While a run is young, follow mode also shows this much of the idle time before it.
+_LEAD_IN_S = 0.5
+# Built-in tasks stop within ~50 ms of a cancel; code that never checks is given this long.
+ABANDON_AFTER_MS = 1500
+
+
+class MainWindow(QMainWindow):
+    """CoreScope's window.
+
+    Args:
+        settings_path: INI file for remembered choices (default: ``$CORESCOPE_SETTINGS`` or the
+            platform store).
+        cores: cores to draw (default: this machine's).
+        idle_monitor: sample CPU between runs.
+    """
+
+    run_done = Signal(object)  # RunResult, after the window has shown it
+
+    def __init__(self, settings_path: str | None = None, cores: int | None = None,
+                 idle_monitor: bool = True) -> None:
+        super().__init__()
+        self.setWindowTitle("CoreScope — see Python concurrency")
+        self.store = Store(open_settings(settings_path))
+        self.bridge = RunBridge(self, idle_interval_s=0.1 if idle_monitor else None)
+        self.workload = WorkloadPanel()
+        self.run_box = RunBox()
+        self.summary = SummaryPanel()
+        self.errors = ErrorsPanel()
+        self.cpu_plot = CpuPlot(cores)
+        self.worker_cpu = WorkerCpuPlot()
+        self.timeline = Timeline()
+        self.time = TimeControls(self.timeline.plot, [self.cpu_plot.plot, self.worker_cpu.plot])
+        self.last_result: RunResult | None = None
+        self.baselines: dict[str, float] = {}  # workload label -> last sequential wall time
+        self._origin = _clock.now()
+        self._opened = self._origin
+        self._run_active = False
+        self._abandoned = 0  # tasks of the current run left running after a stop
+        self._closed = False
+        self._font_size = max(11, QApplication.font().pointSize())
+        self._build_layout()
+        self._build_actions()
+        self._connect()
+        self._restore()
+        self.bridge.start_idle_monitor()
+
+    # -- construction ----------------------------------------------------------------------------
+    def _build_layout(self) -> None:
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.workload)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(scroll, "Workload")
+        result_scroll = QScrollArea()
+        result_scroll.setWidgetResizable(True)
+        result_scroll.setWidget(self.summary)
+        self.tabs.addTab(result_scroll, "Result")
+        self.tabs.addTab(self.errors, "Errors")
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.tabs, 1)
+        left_layout.addWidget(self.run_box)
+        self.plot_split = QSplitter(Qt.Orientation.Vertical)
+        for panel in (self.cpu_plot, self.worker_cpu, self.timeline):
+            self.plot_split.addWidget(panel)
+        self.plot_split.setSizes([30, 25, 45])
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.setSpacing(0)
+        right_layout.addWidget(self.time)
+        right_layout.addWidget(self.plot_split, 1)
+        self.main_split = QSplitter(Qt.Orientation.Horizontal)
+        self.main_split.addWidget(left)
+        self.main_split.addWidget(right)
+        self.main_split.setStretchFactor(1, 1)
+        self.main_split.setSizes([360, 920])
+        self.setCentralWidget(self.main_split)
+
+    def _action(self, menu: object, text: str, keys: tuple, slot: object,
+                checkable: bool = False) -> QAction:
+        action = QAction(text, self)
+        action.setShortcuts([QKeySequence(k) for k in keys])
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        menu.addAction(action)  # type: ignore[attr-defined]
+        return action
+
+    def _build_actions(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self._action(file_menu, "&Quit", (QKeySequence.StandardKey.Quit, "Ctrl+Q"), self.close)
+        run_menu = bar.addMenu("&Run")
+        self.run_action = self._action(run_menu, "&Run", ("Ctrl+R", "F5"), self.start_run)
+        self.stop_action = self._action(run_menu, "&Stop", ("Esc",), self.stop_run)
+        view = bar.addMenu("&View")
+        self._action(view, "&Larger text", ("Ctrl+=", "Ctrl++"),
+                     lambda: self.set_font_size(self._font_size + 1))
+        self._action(view, "&Smaller text", ("Ctrl+-",),
+                     lambda: self.set_font_size(self._font_size - 1))
+        self._action(view, "&Normal text size", ("Ctrl+0",), lambda: self.set_font_size(11))
+        view.addSeparator()
+        self.heatmap_action = self._action(view, "CPU &heatmap", ("H",),
+                                           self.cpu_plot.set_heatmap, checkable=True)
+        self.follow_action = self._action(view, "&Follow newest", ("F",),
+                                          self.time.set_following, checkable=True)
+        self._action(view, "&Reset view", ("Home",), self.reset_view)
+
+    def _connect(self) -> None:
+        b = self.bridge
+        b.run_started.connect(self._run_started)
+        b.task_events.connect(self.timeline.add_task_events)
+        b.task_events.connect(self.worker_cpu.add_task_events)
+        b.cpu_samples.connect(self._samples)
+        b.progress.connect(self._progress)
+        b.frame.connect(self._frame)
+        b.run_finished.connect(self._run_finished)
+        self.run_box.run_button.clicked.connect(self.start_run)
+        self.run_box.stop_button.clicked.connect(self.stop_run)
+        self.workload.changed.connect(self._choices_changed)
+        self.time.reset_requested.connect(self.reset_view)
+        self.time.follow_box.toggled.connect(self.follow_action.setChecked)
+        self.cpu_plot.heatmap_changed.connect(self.heatmap_action.setChecked)
+        self.timeline.lanes_changed.connect(self._align_axes)
+        self.heatmap_action.setChecked(self.cpu_plot.heatmap)
+        self.follow_action.setChecked(self.time.following)
+        self._choices_changed()
+
+    # -- settings --------------------------------------------------------------------------------
+    def _restore(self) -> None:
+        s = self.store
+        self.workload.set_state(s.get_json("workload/state", {}))
+        self.set_font_size(s.get_int("view/font_size", self._font_size))
+        self.time.window_spin.setValue(s.get_int("view/window_s", 30))
+        geometry = s.get_bytes("window/geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            screen = QApplication.primaryScreen()
+            room = screen.availableSize() if screen is not None else None
+            if room is not None and (room.width() < DEFAULT_SIZE[0]
+                                     or room.height() < DEFAULT_SIZE[1]):
+                self.resize(int(room.width() * 0.95), int(room.height() * 0.95))
+            else:
+                self.resize(*DEFAULT_SIZE)
+        for key, split in (("window/main_split", self.main_split),
+                           ("window/plot_split", self.plot_split)):
+            state = s.get_bytes(key)
+            if state is not None:
+                split.restoreState(state)
+        heatmap = s.get_str("view/heatmap", "")
+        if heatmap in ("true", "false"):
+            self.cpu_plot.set_heatmap(heatmap == "true")
+
+    def save_settings(self) -> None:
+        s = self.store
+        s.set("workload/state", self.workload.state())
+        s.set("view/font_size", self._font_size)
+        s.set("view/window_s", int(self.time.window_spin.value()))
+        s.set("view/heatmap", "true" if self.cpu_plot.heatmap else "false")
+        s.set("window/geometry", self.saveGeometry())
+        s.set("window/main_split", self.main_split.saveState())
+        s.set("window/plot_split", self.plot_split.saveState())
+        s.sync()
+
+    # -- text size -------------------------------------------------------------------------------
+    @property
+    def font_size(self) -> int:
+        return self._font_size
+
+    def set_font_size(self, point_size: int) -> None:
+        """Scale every text in the window, plots included (for projectors)."""
+        self._font_size = max(MIN_FONT, min(MAX_FONT, point_size))
+        font = QFont(self.font())
+        font.setPointSize(self._font_size)
+        self.setFont(font)
+        self.menuBar().setFont(font)
+        for panel in (self.cpu_plot, self.worker_cpu, self.timeline):
+            panel.set_font_size(self._font_size)
+        self._align_axes()
+
+    def _align_axes(self) -> None:
+        # One time axis only reads as one if the plots' left edges line up exactly.
+        font = QFont(self.font())
+        font.setPointSize(self._font_size)
+        metrics = QFontMetrics(font)
+        ticks = max(metrics.horizontalAdvance("1000"), self.timeline.lane_width_hint())
+        width = min(ticks, int(self.width() * 0.25)) + int(metrics.height() * 1.6) + 10
+        for panel in (self.cpu_plot, self.worker_cpu, self.timeline):
+            set_left_width(panel.plot, width)
+
+    # -- runs ------------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.bridge.running
+
+    def start_run(self, config: RunConfig | None = None) -> Run | None:
+        """Start ``config`` (default: the panel's choices). Returns the run, or None if refused
+        (the reason is shown in the window)."""
+        if self.bridge.running:
+            return None
+        config = config if isinstance(config, RunConfig) else self.workload.config
+        if config is None:
+            self.run_box.show_message(self.workload.problem or "nothing to run", error=True)
+            return None
+        try:
+            return self.bridge.start(config)
+        except ConfigError as exc:
+            self.run_box.show_message(str(exc), error=True)
+            return None
+
+    def stop_run(self) -> None:
+        """Cancel the run; tasks that ignore cancelling are abandoned after a grace period."""
+        run = self.bridge.run
+        if run is not None:
+            self.bridge.cancel()
+            self.run_box.show_message("stopping: ending workers …")
+            QTimer.singleShot(ABANDON_AFTER_MS, lambda: self._abandon_if_stuck(run))
+
+    def _abandon_if_stuck(self, run: Run) -> None:
+        if self.bridge.run is run and not run.wait(0):
+            self._abandoned = run.still_running
+            self.bridge.abandon()
+
+    def reset_view(self) -> None:
+        """Whole last run in view (or follow the newest while running), all lanes shown."""
+        self.timeline.plot.getPlotItem().enableAutoRange(axis="y")
+        if self.bridge.running or self.last_result is None:
+            self.time.set_following(True)
+            self._follow_now()
+        else:
+            self.time.set_following(False)
+            wall = max(self.last_result.wall_s, 0.05)
+            self.time.show_span(-0.03 * wall, wall)
+
+    def _run_started(self, run: Run, origin: float) -> None:
+        self._origin = origin
+        self._run_active = True
+        self._abandoned = 0
+        self.timeline.begin_run(origin, run.config.workload.task_names)
+        self.worker_cpu.begin_run(origin, run.backend_class.uses_processes)
+        self.cpu_plot.begin_run(origin)
+        self.errors.set_records([])
+        self.tabs.setTabText(2, "Errors")
+        self.workload.set_editable(False)
+        self.run_box.set_running(True, True)
+        self.run_box.show_progress(0, run.total, 0.0)
+        self.time.set_following(True)
+        self.time.follow_to(0.0, since=-_LEAD_IN_S)
+
+    def _samples(self, samples: list) -> None:
+        self.cpu_plot.add_samples(samples)
+        self.worker_cpu.add_samples(samples)
+        if not self._run_active:
+            self._follow_now()
+
+    def _follow_now(self) -> None:
+        # Before the first run the axis counts from the window opening: nothing lies before 0.
+        since = -_LEAD_IN_S if self._run_active else (0.0 if self.last_result is None else None)
+        self.time.follow_to(_clock.now() - self._origin, since=since)
+
+    def _progress(self, done: int, total: int) -> None:
+        self.run_box.show_progress(done, total, _clock.now() - self._origin)
+
+    def _frame(self, now: float) -> None:
+        self.timeline.advance(now)
+        self.time.follow_to(now - self._origin, since=-_LEAD_IN_S)
+
+    def _run_finished(self, result: RunResult) -> None:
+        self._run_active = False
+        label = result.workload_label
+        if result.backend == "sequential" and not result.cancelled:
+            self.baselines[label] = result.wall_s
+        if label in self.baselines:
+            result = result.with_baseline(self.baselines[label])
+        self.last_result = result
+        # From here on the engine's exact start is the origin (ours was read just before it).
+        self._origin = result.t0
+        self.cpu_plot.end_run(result.t0, result.wall_s)
+        self.timeline.end_run(result.t0)
+        self.worker_cpu.end_run(result.t0)
+        self.summary.show_result(result, explain(result))
+        failed = self.errors.set_records(result.records)
+        self.tabs.setTabText(2, f"Errors ({failed})" if failed else "Errors")
+        self.tabs.setCurrentIndex(1)
+        self.workload.set_editable(True)
+        self._choices_changed()
+        s = result.stats
+        verdict = ("cancelled" if result.cancelled
+                   else "done" if result.ok else "done, with failures")
+        message = f"{verdict}: {s.ok}/{s.n_tasks} ok in {s.wall_s:.2f} s"
+        if self._abandoned:
+            message += (f"; {self._abandoned} task(s) ignored the stop and finish in the "
+                        "background")
+        self.run_box.show_message(message, error=not result.ok and not result.cancelled)
+        self.run_box.progress.setValue(s.n_tasks - s.cancelled)
+        self.reset_view()
+        self.run_done.emit(result)
+
+    def _choices_changed(self) -> None:
+        ok = self.workload.config is not None
+        self.run_box.set_running(self.bridge.running, ok)
+        self.run_action.setEnabled(ok and not self.bridge.running)
+        self.run_box.run_button.setToolTip(self.workload.problem or "Start the run (Ctrl+R)")
+
+    # -- closing ---------------------------------------------------------------------------------
+    def shutdown(self, timeout_s: float = 3.0) -> bool:
+        """Cancel any run and wait for its workers (bounded); stop sampling. Idempotent."""
+        if self._closed:
+            return True
+        self._closed = True
+        return self.bridge.shutdown(timeout_s)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.save_settings()
+        self.shutdown()
+        super().closeEvent(event)
+
+    def save_screenshot(self, path: str) -> bool:
+        """Save the whole window as a PNG."""
+        return self.grab().save(path, "PNG")

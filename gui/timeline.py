@@ -1,0 +1,382 @@
+"""The timeline: one lane per worker, one bar per task.
+
+Bars are not items. Finished tasks go into buckets keyed by what they look like — (state,
+colour, CPU-efficiency level) — and each bucket is one ``BarGraphItem`` drawn from whole numpy
+arrays with a single pen and brush (pyqtgraph's fast ``drawRects`` path; per-bar brushes fall
+back to a Python loop and measured 5–8× slower). A finished task is an append to its bucket's
+arrays, so 100,000 bars cost a handful of items, and only buckets that changed are re-sent.
+
+Running tasks share one more item whose widths grow every frame.
+
+Starts and ends may arrive out of order: a worker's next "started" can overtake the previous
+task's record (they travel different paths: a pipe vs the pool's result queue, or a done-callback
+on another thread). Only coroutines truly overlap on one thread, so for every other task a start
+on a busy worker means the earlier task there has ended, and it gives up its lane at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QCursor, QFont, QFontMetrics, QPainterPath
+from PySide6.QtWidgets import QToolTip, QWidget
+
+from engine.lanes import Lane, LaneAssigner
+from engine.records import TaskFinished, TaskRecord, TaskStarted, TaskStatus
+from gui import palette
+from gui.buffers import GrowArray
+from gui.plotstyle import TIME_LABEL, LabelAxis, PlotPanel, make_plot, set_font, swatch
+
+Y_LABEL = "worker"
+BAR_HEIGHT = 0.8
+_STATE_COLOURS = {"failed": palette.FAILED, "lost": palette.LOST,
+                  "cancelled": palette.CANCELLED}
+_STATE_OF = {TaskStatus.ERROR: "failed", TaskStatus.TIMEOUT: "failed",
+             TaskStatus.LOST: "lost", TaskStatus.CANCELLED: "cancelled"}
+
+
+@dataclass(frozen=True)
+class BucketKey:
+    """What a bar looks like: its state, fill colour and efficiency level (0 pale … 3 full)."""
+
+    state: str  # "ok", "failed", "lost" or "cancelled"
+    colour: str
+    level: int
+
+
+class _Bars(pg.BarGraphItem):
+    """A BarGraphItem whose hit shape is its bounding box.
+
+    The stock ``shape()`` adds every rectangle to a QPainterPath in a Python loop, and Qt asks
+    for it on mouse moves: seconds per hover with 100,000 bars. Hover is handled by
+    ``Timeline.describe_at`` instead.
+    """
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRect(self.boundingRect())
+        return path
+
+
+class _Bucket:
+    def __init__(self, key: BucketKey, item: _Bars) -> None:
+        self.key = key
+        self.item = item
+        self.start = GrowArray()
+        self.end = GrowArray()
+        self.lane = GrowArray()
+        self.ids = GrowArray(int)
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+
+def short_lane_labels(lanes: list[Lane]) -> list[str]:
+    """Lane labels without repeating what every lane shares (one pid for all threads)."""
+    one_pid = len({lane.pid for lane in lanes}) == 1
+    out = []
+    for lane in lanes:
+        if lane.pid == lane.tid:
+            text = f"pid {lane.pid}"
+        elif one_pid:
+            text = f"thread {lane.tid}"
+        else:
+            text = f"pid {lane.pid} · thread {lane.tid}"
+        out.append(text if lane.slot == 0 else f"{text} · {lane.slot + 1}")
+    return out
+
+
+class Timeline(PlotPanel):
+    """Tasks as bars in worker lanes; feed it ``TaskStarted``/``TaskFinished`` in order."""
+
+    lanes_changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        self.lane_axis = LabelAxis()
+        super().__init__("Tasks per worker", make_plot(Y_LABEL, {"left": self.lane_axis}),
+                         parent)
+        item = self.plot.getPlotItem()
+        item.showGrid(x=True, y=False, alpha=palette.GRID_ALPHA)
+        item.getAxis("bottom").setZValue(-1)  # grid lines behind the bars, not across them
+        item.invertY(True)
+        item.setAutoVisible(y=False)
+        item.enableAutoRange(axis="x", enable=False)
+        self.plot.setMouseEnabled(x=True, y=True)
+        self.running_item = _Bars(x0=[], width=[], y=[], height=BAR_HEIGHT,
+                                  pen=pg.mkPen(palette.RUNNING_EDGE, width=1),
+                                  brush=QBrush(QColor(palette.RUNNING_EDGE),
+                                               Qt.BrushStyle.BDiagPattern))
+        self.running_item.setZValue(5)
+        item.addItem(self.running_item)
+        self.plot.scene().sigMouseMoved.connect(self._hover)
+        self.hint = pg.TextItem("No run yet: choose a workload and press Run (Ctrl+R).\n"
+                                "Each worker gets a lane; each task a bar.",
+                                color=palette.FOREGROUND, anchor=(0.5, 0.5))
+        self.hint.setParentItem(item.getViewBox())  # fixed in the view, not in data space
+        item.getViewBox().sigResized.connect(self._place_hint)
+        self.time_label = "time since CoreScope opened (s)"
+        self._font_size = 10
+        self._origin = 0.0
+        self._now: float | None = None
+        self._colours: dict[str, str] = {}
+        self._overlapping: frozenset[str] = frozenset()
+        self.buckets: dict[BucketKey, _Bucket] = {}
+        self._reset_data()
+        self._update_legend()
+
+    # -- run lifecycle ---------------------------------------------------------------------------
+    def _reset_data(self) -> None:
+        item = self.plot.getPlotItem()
+        for bucket in self.buckets.values():
+            item.removeItem(bucket.item)
+        self.buckets = {}
+        self.lanes = LaneAssigner()
+        self.lane_axis.set_labels([])
+        self.records: dict[int, TaskRecord] = {}
+        self.bucket_of: dict[int, BucketKey] = {}
+        self.running: dict[int, tuple[TaskStarted, int]] = {}
+        self._busy: dict[tuple[int, int], set[int]] = {}  # worker -> its running task ids
+        self._ended_by: dict[int, float] = {}  # running task -> when its worker moved on
+        self._all_start = GrowArray()
+        self._all_end = GrowArray()
+        self._all_lane = GrowArray()
+        self._all_ids = GrowArray(int)
+        self._now = None
+        self._render_running()
+
+    def begin_run(self, origin: float, task_names: tuple[str, ...] = (),
+                  overlapping: frozenset[str] = frozenset()) -> None:
+        """Forget the previous run; colours follow the workload's task order.
+
+        Args:
+            origin: clock reading drawn as x = 0.
+            task_names: the workload's task names, in order.
+            overlapping: names of tasks that may overlap on one thread (asyncio coroutines).
+        """
+        self._reset_data()
+        self._origin = origin
+        self._overlapping = overlapping
+        self.hint.hide()
+        if self.time_label != TIME_LABEL:
+            self.time_label = TIME_LABEL
+            self.set_font_size(self._font_size)
+        self._colours = {}
+        for name in task_names:
+            self.colour_of(name)
+        self._update_legend()
+        self.lanes_changed.emit()
+
+    def end_run(self, t0: float) -> None:
+        self.set_origin(t0)
+
+    def set_origin(self, origin: float) -> None:
+        self._origin = origin
+        for bucket in self.buckets.values():
+            self._render_bucket(bucket)
+        self._render_running()
+
+    def colour_of(self, name: str) -> str:
+        if name not in self._colours:
+            self._colours[name] = palette.series_colour(len(self._colours))
+            self._update_legend()
+        return self._colours[name]
+
+    # -- events ----------------------------------------------------------------------------------
+    def add_task_events(self, events: list) -> None:
+        dirty: set[BucketKey] = set()
+        lanes_before = len(self.lanes.lanes)
+        for event in events:
+            if isinstance(event, TaskStarted):
+                if event.id in self.records or event.id in self.running:
+                    continue
+                self.running[event.id] = (event, self._start_lane(event))
+            elif isinstance(event, TaskFinished):
+                key = self._finish(event.record)
+                if key is not None:
+                    dirty.add(key)
+        for key in dirty:
+            self._render_bucket(self.buckets[key])
+        if len(self.lanes.lanes) != lanes_before:
+            self.lane_axis.set_labels(short_lane_labels(self.lanes.lanes))
+            self.lanes_changed.emit()
+        self._render_running()
+
+    def _start_lane(self, event: TaskStarted) -> int:
+        busy = self._busy.setdefault((event.worker.pid, event.worker.tid), set())
+        if event.name not in self._overlapping:
+            for other in [t for t in busy if self.running[t][0].name not in self._overlapping]:
+                self._ended_by[other] = event.started
+                self.lanes.finish(other)
+                busy.discard(other)
+        busy.add(event.id)
+        return self.lanes.start(event.id, event.worker)
+
+    def _finish(self, record: TaskRecord) -> BucketKey | None:
+        if record.id in self.records:
+            return None
+        self.records[record.id] = record
+        running = self.running.pop(record.id, None)
+        self._ended_by.pop(record.id, None)
+        if running is not None:
+            lane = running[1]
+            self.lanes.finish(record.id)
+            self._busy[(running[0].worker.pid, running[0].worker.tid)].discard(record.id)
+        elif record.worker is not None and record.started is not None:
+            # Its start was never seen: put it in its worker's lane, next to whatever runs there.
+            busy = self._busy.get((record.worker.pid, record.worker.tid))
+            if busy and record.name not in self._overlapping:
+                lane = self.running[next(iter(busy))][1]
+            else:
+                lane = self.lanes.start(record.id, record.worker)
+                self.lanes.finish(record.id)
+        else:
+            return None  # cancelled before it started: no bar
+        start = record.started if record.started is not None else running[0].started
+        end = record.finished if record.finished is not None else start
+        key = self.key_for(record)
+        bucket = self.buckets.get(key) or self._new_bucket(key)
+        bucket.start.append(start)
+        bucket.end.append(end)
+        bucket.lane.append(lane)
+        bucket.ids.append(record.id)
+        self.bucket_of[record.id] = key
+        self._all_start.append(start)
+        self._all_end.append(end)
+        self._all_lane.append(lane)
+        self._all_ids.append(record.id)
+        return key
+
+    def key_for(self, record: TaskRecord) -> BucketKey:
+        state = _STATE_OF.get(record.status)
+        if state is not None:
+            return BucketKey(state, _STATE_COLOURS[state], len(palette.EFFICIENCY_ALPHA) - 1)
+        level = palette.efficiency_level(record.cpu_s, record.duration)
+        return BucketKey("ok", self.colour_of(record.name), level)
+
+    def _new_bucket(self, key: BucketKey) -> _Bucket:
+        alpha = palette.EFFICIENCY_ALPHA[key.level] if key.state == "ok" else 230
+        # A darker edge keeps back-to-back tasks in one lane apart at every fill level.
+        item = _Bars(x0=[], width=[], y=[], height=BAR_HEIGHT,
+                     pen=pg.mkPen(QColor(key.colour).darker(160), width=1),
+                     brush=pg.mkBrush(palette.with_alpha(key.colour, alpha)))
+        # Failures on top, so a red bar is never hidden under a thin ok one at a zoomed-out scale.
+        item.setZValue(3 if key.state != "ok" else 1)
+        self.plot.getPlotItem().addItem(item)
+        bucket = _Bucket(key, item)
+        self.buckets[key] = bucket
+        return bucket
+
+    # -- drawing ---------------------------------------------------------------------------------
+    def _render_bucket(self, bucket: _Bucket) -> None:
+        start = bucket.start.data
+        bucket.item.setOpts(x0=start - self._origin, width=bucket.end.data - start,
+                            y=bucket.lane.data, height=BAR_HEIGHT)
+
+    def advance(self, now: float) -> None:
+        """Grow running bars up to ``now`` (an engine clock reading)."""
+        self._now = now
+        self._render_running()
+
+    def _render_running(self) -> None:
+        if not self.running or self._now is None:
+            self.running_item.setOpts(x0=np.zeros(0), width=np.zeros(0), y=np.zeros(0))
+            return
+        starts = np.fromiter((ev.started for ev, _ in self.running.values()), float)
+        lanes = np.fromiter((lane for _, lane in self.running.values()), float)
+        ends = np.fromiter((self._ended_by.get(i, self._now) for i in self.running), float)
+        self.running_item.setOpts(x0=starts - self._origin,
+                                  width=np.maximum(0.0, np.minimum(ends, self._now) - starts),
+                                  y=lanes, height=BAR_HEIGHT)
+
+    def _update_legend(self) -> None:
+        parts = [swatch(colour, name) for name, colour in self._colours.items()]
+        parts += [swatch(colour, state) for state, colour in _STATE_COLOURS.items()]
+        parts.append(swatch(palette.RUNNING_EDGE, "running", "▨"))
+        fade = "".join(f'<span style="color:{palette.on_white(palette.BLUE, a)}">■</span>'
+                       for a in palette.EFFICIENCY_ALPHA)
+        parts.append(f"{fade}&nbsp;CPU ÷ time (pale: waited)")
+        self.legend.setText("&nbsp;&nbsp; ".join(parts))
+
+    def set_font_size(self, point_size: int) -> None:
+        self._font_size = point_size
+        set_font(self.plot, point_size, Y_LABEL, self.time_label)
+        font = QFont()
+        font.setPointSize(point_size)
+        self.hint.setFont(font)
+
+    def _place_hint(self) -> None:
+        rect = self.plot.getPlotItem().getViewBox().boundingRect()
+        self.hint.setPos(rect.center())
+
+    # -- queries (hover, tests) ------------------------------------------------------------------
+    def bar_count(self) -> int:
+        """Finished tasks drawn as bars."""
+        return len(self._all_ids)
+
+    def lane_of(self, task_id: int) -> int | None:
+        return self.lanes.lane_of.get(task_id)
+
+    def lane_labels(self) -> list[str]:
+        return list(self.lane_axis.labels or [])
+
+    def lane_width_hint(self) -> int:
+        """Pixels the lane labels need, for aligning the other plots' left axes."""
+        font = self.lane_axis.style.get("tickFont") or QFont()
+        metrics = QFontMetrics(font)
+        return max([metrics.horizontalAdvance(t) for t in self.lane_axis.labels or []] or [0])
+
+    def task_at(self, x: float, y: float, slack: float = 0.0) -> int | None:
+        """The task whose bar covers plot point (x, y); ``slack`` widens tiny bars."""
+        lane = int(round(y))
+        if abs(y - lane) > BAR_HEIGHT / 2:
+            return None
+        t = x + self._origin
+        for task_id, (event, running_lane) in self.running.items():
+            if running_lane == lane and event.started - slack <= t <= (self._now or t) + slack:
+                return task_id
+        start, end = self._all_start.data, self._all_end.data
+        hits = np.nonzero((self._all_lane.data == lane) & (start - slack <= t)
+                          & (end + slack >= t))[0]
+        if len(hits) == 0:
+            return None
+        best = hits[np.argmin(np.abs((start[hits] + end[hits]) / 2 - t))]
+        return int(self._all_ids.data[best])
+
+    def describe(self, task_id: int) -> str:
+        record = self.records.get(task_id)
+        if record is None:
+            event, _ = self.running[task_id]
+            elapsed = (self._now or event.started) - event.started
+            return (f"task {task_id} · {event.name} (running)\nworker: {event.worker.label}\n"
+                    f"started {event.started - self._origin:.3f} s · running for {elapsed:.3f} s")
+        lines = [f"task {record.id} · {record.name} ({record.status.value})"]
+        if record.worker is not None:
+            lines.append(f"worker: {record.worker.label}")
+        if record.started is not None:
+            lines.append(f"started {record.started - self._origin:.3f} s · "
+                         f"duration {record.duration:.3f} s")
+        share = record.cpu_s / record.duration if record.duration > 0 else 0.0
+        lines.append(f"CPU time {record.cpu_s:.3f} s ({share:.0%} of one core)")
+        if record.error is not None:
+            lines.append(f"error: {record.error.one_line()}")
+        return "\n".join(lines)
+
+    def describe_at(self, x: float, y: float, slack: float = 0.0) -> str | None:
+        task_id = self.task_at(x, y, slack)
+        return None if task_id is None else self.describe(task_id)
+
+    def _hover(self, scene_pos: QPointF) -> None:
+        view = self.plot.getPlotItem().getViewBox()
+        if not view.sceneBoundingRect().contains(scene_pos):
+            QToolTip.hideText()
+            return
+        point = view.mapSceneToView(scene_pos)
+        pixel = view.viewPixelSize()[0]
+        text = self.describe_at(point.x(), point.y(), slack=3 * pixel)
+        if text is None:
+            QToolTip.hideText()
+        else:
+            QToolTip.showText(QCursor.pos(), text, self.plot)

@@ -1,0 +1,153 @@
+"""CPU of each worker during a run, in % of one core, plus their sum.
+
+For process backends a worker is a child process (``CpuSample.processes``); for in-process
+backends it is an engine thread (``CpuSample.threads``). The sum curve against the 100 % line is
+the point of this plot: four threads running pure Python add up to one core's worth, four
+processes to four.
+"""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+
+from engine.records import CpuSample, TaskStarted, WorkerId
+from gui import palette
+from gui.buffers import Series
+from gui.cpu_plot import CAPACITY
+from gui.plotstyle import PlotPanel, make_plot, set_font, swatch
+
+Y_LABEL = "% of one core"
+# Beyond this many curves the plot is a blur; later workers still count in the sum.
+MAX_CURVES = 24
+_LEGEND_WORKERS = 8
+
+
+def worker_label(worker: WorkerId, uses_processes: bool) -> str:
+    return f"pid {worker.pid}" if uses_processes else f"thread {worker.tid}"
+
+
+class WorkerCpuPlot(PlotPanel):
+    """Each worker's CPU as a curve, and their sum, over the active run."""
+
+    def __init__(self, capacity: int = CAPACITY, parent: QWidget | None = None) -> None:
+        super().__init__("CPU per worker", make_plot(Y_LABEL), parent)
+        self._capacity = capacity
+        self._origin = 0.0
+        self._active = False
+        self._uses_processes = False
+        self._y_top = 110.0
+        self.plot.setMouseEnabled(x=True, y=False)
+        item = self.plot.getPlotItem()
+        item.enableAutoRange(axis="y", enable=False)
+        item.setYRange(-3, 110, padding=0)
+        one_core = pg.InfiniteLine(100, angle=0, label="one core",
+                                   pen=pg.mkPen(palette.FOREGROUND, width=1,
+                                                style=Qt.PenStyle.DotLine),
+                                   labelOpts={"position": 0.03, "color": palette.FOREGROUND,
+                                              "anchors": [(0, 1), (0, 1)]})
+        item.addItem(one_core)
+        self.sum_curve = pg.PlotDataItem(pen=pg.mkPen(palette.TOTAL, width=2), antialias=False,
+                                         skipFiniteCheck=True)
+        self.sum_curve.setZValue(10)
+        item.addItem(self.sum_curve)
+        self.series: dict[int, Series] = {}
+        self.sum_series = Series(capacity)
+        self.workers: dict[int, str] = {}  # key (pid or tid) -> label, in order of appearance
+        self.curves: dict[int, pg.PlotDataItem] = {}
+        self._update_legend()
+
+    # -- run lifecycle ---------------------------------------------------------------------------
+    def begin_run(self, origin: float, uses_processes: bool) -> None:
+        item = self.plot.getPlotItem()
+        for curve in self.curves.values():
+            item.removeItem(curve)
+        self.curves.clear()
+        self.series.clear()
+        self.workers.clear()
+        self.sum_series = Series(self._capacity)
+        self._uses_processes = uses_processes
+        self._origin = origin
+        self._active = True
+        self._update_legend()
+        self.refresh()
+
+    def end_run(self, t0: float) -> None:
+        self._active = False
+        self.set_origin(t0)
+
+    def set_origin(self, origin: float) -> None:
+        self._origin = origin
+        self.refresh()
+
+    # -- data ------------------------------------------------------------------------------------
+    def add_task_events(self, events: list) -> None:
+        new = False
+        for event in events:
+            if not isinstance(event, TaskStarted):
+                continue
+            key = event.worker.pid if self._uses_processes else event.worker.tid
+            if key not in self.workers:
+                self.workers[key] = worker_label(event.worker, self._uses_processes)
+                self.series.setdefault(key, Series(self._capacity))
+                if len(self.curves) < MAX_CURVES:
+                    self._add_curve(key)
+                new = True
+        if new:
+            self._update_legend()
+            self.refresh()
+
+    def _add_curve(self, key: int) -> None:
+        index = len(self.curves)
+        style = Qt.PenStyle.SolidLine if index < len(palette.SERIES) else Qt.PenStyle.DashLine
+        curve = pg.PlotDataItem(pen=pg.mkPen(palette.series_colour(index), width=1, style=style),
+                                antialias=False, skipFiniteCheck=True)
+        self.plot.getPlotItem().addItem(curve)
+        self.curves[key] = curve
+
+    def add_samples(self, samples: list[CpuSample]) -> None:
+        if not self._active:
+            return
+        for s in samples:
+            source = s.processes if self._uses_processes else s.threads
+            total = 0.0
+            for key, value in source.items():
+                # Child processes are recorded before their first task so a worker's start-up
+                # CPU shows; engine threads only once known as workers (the GUI thread is not).
+                if self._uses_processes or key in self.workers:
+                    if not self._uses_processes:
+                        # One thread cannot use more than one core. Readings above that come
+                        # from a sampler delayed between its clock and counter reads (GIL
+                        # contention), and would put a false spike over the point of the plot.
+                        value = min(value, 100.0)
+                    self.series.setdefault(key, Series(self._capacity)).append(s.t, value)
+                    total += value
+            self.sum_series.append(s.t, total)
+        self.refresh()
+
+    def refresh(self) -> None:
+        for key, curve in self.curves.items():
+            series = self.series[key]
+            curve.setData(series.t.data - self._origin, series.v.data)
+        self.sum_curve.setData(self.sum_series.t.data - self._origin, self.sum_series.v.data)
+        # Always show 0 and the one-core line; grow only for more (the sum of processes).
+        top = max(110.0, 1.08 * float(self.sum_series.v.data.max(initial=0.0)))
+        if abs(top - self._y_top) > 1e-6:
+            self._y_top = top
+            self.plot.getPlotItem().setYRange(-0.03 * top, top, padding=0)
+
+    def _update_legend(self) -> None:
+        parts = []
+        for index, label in enumerate(list(self.workers.values())[:_LEGEND_WORKERS]):
+            glyph = "━" if index < len(palette.SERIES) else "╍"
+            parts.append(swatch(palette.series_colour(index), label, glyph))
+        if len(self.workers) > _LEGEND_WORKERS:
+            parts.append(f"+ {len(self.workers) - _LEGEND_WORKERS} more")
+        if not self.workers:
+            parts.append("workers appear when a run starts")
+        parts.append(swatch(palette.TOTAL, "<b>all workers (sum)</b>", "▬"))
+        self.legend.setText("&nbsp;&nbsp; ".join(parts))
+
+    def set_font_size(self, point_size: int) -> None:
+        set_font(self.plot, point_size, Y_LABEL)
