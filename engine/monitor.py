@@ -1,65 +1,59 @@
 """The CPU monitor: per-core load, each worker process's CPU, each engine thread's CPU.
 
-It samples in its own daemon thread at a fixed interval (10 Hz by default) and computes every
-figure from cumulative CPU-time counters itself. It deliberately avoids
-``psutil.cpu_percent(interval=None)``: that keeps its "previous reading" in module state shared
-with every other caller in the process, so two samplers would corrupt each other's numbers.
+It computes every figure from cumulative CPU-time counters itself (``engine.sampler``). It
+deliberately avoids ``psutil.cpu_percent(interval=None)``: that keeps its "previous reading" in
+module state shared with every other caller in the process, so two samplers would corrupt each
+other's numbers.
 
-The clock, the interval and the counter readers are injectable so tests can drive a monitor
-sample by sample with made-up counters.
+Two ways to sample, one interface:
+
+    in a thread (default)            in a sampler process (``separate_process=True``)
+    ─────────────────────            ────────────────────────────────────────────────
+    cheap to start; fine while       what a run uses: sampling from outside the engine's GIL
+    the engine is idle (the          keeps 10 Hz even while threads fight over the GIL
+    window between runs) and         (see engine/sampler.py for the measurement); costs one
+    for tests with fake counters     short-lived child process per run, ~50 ms to start
+
+    engine process                                   sampler process
+    CpuMonitor ── Popen(stdin, stdout) ───────────►  engine/sampler.py PID INTERVAL 1
+    reader thread ◄── one JSON line per sample ────  psutil: /proc counters, perf_counter
+    stop(): close stdin ──────────────────────────►  last sample, exit
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import subprocess
+import sys
 import threading
-from collections.abc import Callable, Iterable, Sequence
-
-import psutil
+from collections.abc import Callable
+from typing import IO, Any
 
 from engine import clock as _clock
 from engine.records import CpuSample
+from engine.sampler import (
+    CoreTimes,
+    Counters,
+    TaskTimes,
+    read_child_times,
+    read_core_times,
+    read_thread_times,
+)
 
 log = logging.getLogger(__name__)
 
-CoreTimes = Sequence[tuple[float, float]]  # per core: (busy seconds, total seconds)
-TaskTimes = dict[int, float]  # pid or tid -> cumulative CPU seconds
+_SAMPLER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sampler.py")
+_READY_TIMEOUT_S = 15.0
 
 
-def read_core_times() -> CoreTimes:
-    out = []
-    for t in psutil.cpu_times(percpu=True):
-        total = sum(t)
-        idle = t.idle + getattr(t, "iowait", 0.0)
-        out.append((total - idle, total))
-    return out
+def _own_children() -> TaskTimes:
+    return read_child_times(os.getpid())
 
 
-def read_child_times() -> TaskTimes:
-    """Cumulative CPU of every process descended from this one (the worker processes)."""
-    out: TaskTimes = {}
-    for child in psutil.Process().children(recursive=True):
-        try:
-            t = child.cpu_times()
-            out[child.pid] = t.user + t.system
-        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-            continue
-    return out
-
-
-def read_thread_times() -> TaskTimes:
-    """Cumulative CPU of every thread of this process, by native thread id."""
-    try:
-        return {t.id: t.user_time + t.system_time for t in psutil.Process().threads()}
-    except (psutil.AccessDenied, psutil.NoSuchProcess):
-        return {}
-
-
-def _percent(now: TaskTimes, before: TaskTimes, dt: float) -> dict[int, float]:
-    if dt <= 0:
-        return {}
-    return {k: max(0.0, 100.0 * (v - before[k]) / dt) for k, v in now.items() if k in before}
+def _own_threads() -> TaskTimes:
+    return read_thread_times(os.getpid())
 
 
 class CpuMonitor:
@@ -67,46 +61,40 @@ class CpuMonitor:
 
     Args:
         interval_s: seconds between samples (0.1 = 10 Hz).
-        on_sample: called from the monitor thread with each new sample; exceptions are logged
+        on_sample: called with each new sample (from a monitor thread); exceptions are logged
             and the callback detached, so a faulty consumer never stops the sampling.
-        clock, read_cores, read_processes, read_threads: injectable for tests.
+        separate_process: sample from a child process, immune to GIL contention in this one.
+        watch_children: also report each child process's CPU (off for in-process runs: the
+            scan of every process on the machine is the costliest part of a sample).
+        clock, read_cores, read_processes, read_threads: injectable for tests (thread mode).
     """
 
     def __init__(self, interval_s: float = 0.1,
                  on_sample: Callable[[CpuSample], None] | None = None, *,
+                 separate_process: bool = False, watch_children: bool = True,
                  clock: _clock.Clock = _clock.now,
                  read_cores: Callable[[], CoreTimes] = read_core_times,
-                 read_processes: Callable[[], TaskTimes] = read_child_times,
-                 read_threads: Callable[[], TaskTimes] = read_thread_times) -> None:
+                 read_processes: Callable[[], TaskTimes] = _own_children,
+                 read_threads: Callable[[], TaskTimes] = _own_threads) -> None:
         if not 0.01 <= interval_s <= 10:
             raise ValueError(f"sample interval {interval_s} s is out of range 0.01..10")
         self.interval_s = interval_s
         self._on_sample = on_sample
+        self._separate = separate_process
+        self._watch_children = watch_children
         self._clock = clock
-        self._read_cores = read_cores
-        self._read_processes = read_processes
-        self._read_threads = read_threads
+        self._readers = (read_cores, read_processes if watch_children else None, read_threads)
+        # The first reading is the baseline every later rate is measured from.
+        self._counters: Counters | None = (
+            None if separate_process else Counters(clock, *self._readers))
         self._samples: list[CpuSample] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._prev = self._read_all()
+        self._proc: subprocess.Popen[str] | None = None
 
-    def _read_all(self) -> tuple[float, CoreTimes, TaskTimes, TaskTimes]:
-        return (self._clock(), self._read_cores(), self._read_processes(), self._read_threads())
-
-    def sample_once(self) -> CpuSample:
-        """Take one sample now (the thread calls this; tests may too)."""
-        t, cores, procs, threads = now = self._read_all()
-        t0, cores0, procs0, threads0 = self._prev
-        self._prev = now
-        per_core = tuple(
-            min(100.0, max(0.0, 100.0 * (b - b0) / (tot - tot0))) if tot > tot0 else 0.0
-            for (b, tot), (b0, tot0) in zip(cores, cores0)
-        )
-        own = os.getpid()
-        processes = {pid: v for pid, v in _percent(procs, procs0, t - t0).items() if pid != own}
-        sample = CpuSample(t, per_core, processes, _percent(threads, threads0, t - t0))
+    # -- both modes --------------------------------------------------------------------------
+    def _add(self, sample: CpuSample) -> None:
         with self._lock:
             self._samples.append(sample)
         if self._on_sample is not None:
@@ -115,16 +103,27 @@ class CpuMonitor:
             except Exception:
                 log.exception("CPU sample consumer failed; detached")
                 self._on_sample = None
+
+    def sample_once(self) -> CpuSample:
+        """Take one sample now in this thread (the monitor thread calls this; tests may too)."""
+        if self._counters is None:
+            self._counters = Counters(self._clock, *self._readers)
+        t, per_core, procs, threads = self._counters.sample()
+        own = os.getpid()
+        sample = CpuSample(t, per_core, {p: v for p, v in procs.items() if p != own}, threads)
+        self._add(sample)
         return sample
 
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            try:
-                self.sample_once()
-            except Exception:  # psutil on a vanishing process, etc.: skip one sample
-                log.exception("CPU sample failed")
-
     def start(self) -> CpuMonitor:
+        if self._separate:
+            try:
+                self._start_process()
+                return self
+            except (OSError, TimeoutError, ValueError) as exc:
+                log.warning("sampler process failed (%s); sampling in a thread instead", exc)
+                self._end_process()
+        if self._counters is None:
+            self._counters = Counters(self._clock, *self._readers)
         self._thread = threading.Thread(target=self._loop, name="corescope-cpu-monitor",
                                         daemon=True)
         self._thread.start()
@@ -133,7 +132,9 @@ class CpuMonitor:
     def stop(self) -> None:
         """Stop sampling; a last sample closes the window so a short run still has data."""
         self._stop.set()
-        if self._thread is not None:
+        if self._proc is not None:
+            self._end_process()
+        elif self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
             try:
@@ -151,6 +152,60 @@ class CpuMonitor:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    # -- thread mode -------------------------------------------------------------------------
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.sample_once()
+            except Exception:  # psutil on a vanishing process, etc.: skip one sample
+                log.exception("CPU sample failed")
 
-def total_of(samples: Iterable[CpuSample]) -> list[float]:
-    return [s.total for s in samples]
+    # -- process mode ------------------------------------------------------------------------
+    def _start_process(self) -> None:
+        self._proc = subprocess.Popen(
+            [sys.executable, _SAMPLER, str(os.getpid()), repr(self.interval_s),
+             "1" if self._watch_children else "0"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        stdout = self._proc.stdout
+        assert stdout is not None
+        ready: list[str] = []
+        # readline() has no timeout; a helper thread bounds the wait for a sampler that hangs.
+        first = threading.Thread(target=lambda: ready.append(stdout.readline()), daemon=True)
+        first.start()
+        first.join(_READY_TIMEOUT_S)
+        if not ready or ready[0].strip() != "ready":
+            raise TimeoutError("sampler process did not start")
+        self._thread = threading.Thread(target=self._read_lines, args=(stdout,),
+                                        name="corescope-cpu-reader", daemon=True)
+        self._thread.start()
+
+    def _read_lines(self, stream: IO[str]) -> None:
+        own = os.getpid()
+        for line in stream:
+            try:
+                raw: dict[str, Any] = json.loads(line)
+                sample = CpuSample(
+                    float(raw["t"]), tuple(float(v) for v in raw["cores"]),
+                    {int(k): float(v) for k, v in raw["procs"].items() if int(k) != own},
+                    {int(k): float(v) for k, v in raw["threads"].items()})
+            except (ValueError, KeyError, TypeError):
+                log.warning("unreadable sampler line: %r", line[:80])
+                continue
+            self._add(sample)
+
+    def _end_process(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        try:
+            if proc.stdin is not None:
+                proc.stdin.close()  # the sampler's signal to take a last sample and exit
+            proc.wait(timeout=3)
+        except (OSError, subprocess.TimeoutExpired):
+            proc.kill()
+            proc.wait()
+        if self._thread is not None:
+            self._thread.join(timeout=5)  # the reader ends at the sampler's EOF
+            self._thread = None
+        if proc.stdout is not None:
+            proc.stdout.close()

@@ -221,7 +221,10 @@ class Run:
             self._state = state
             if self._cancel.is_set():
                 state.cancel.set()
-            monitor = CpuMonitor(cfg.sample_interval_s, self._events.put, clock=self._clock)
+            # Sampling from a process of its own keeps 10 Hz while threads fight over the GIL.
+            monitor = CpuMonitor(cfg.sample_interval_s, self._events.put, clock=self._clock,
+                                 separate_process=True,
+                                 watch_children=self.backend_class.uses_processes)
             monitor.start()
             watchdog = None
             if cfg.workload.timeout_s is not None:

@@ -80,6 +80,28 @@ def test_live_events_arrive_in_order_one_each(backend):
 
 
 @pytest.mark.parametrize("backend", ALL)
+def test_each_worker_ends_a_task_before_it_starts_the_next(backend):
+    # Many tiny tasks make a race between a worker's "finished" and its next "started" likely;
+    # the live timeline relies on that order to keep one lane per worker.
+    wl = build_workload(["primes"], 24, {"n": "300"})
+    live = Run(RunConfig(wl, backend, workers=2, sample_interval_s=0.05)).start()
+    events = []
+    while not live.wait(0.01):
+        events += live.drain_events()
+    events += live.drain_events()
+    busy: dict[tuple[int, int], int] = {}
+    for e in events:
+        if isinstance(e, TaskStarted):
+            key = (e.worker.pid, e.worker.tid)
+            assert key not in busy, f"{key} started task {e.id} while running {busy.get(key)}"
+            busy[key] = e.id
+        elif isinstance(e, TaskFinished):
+            w = e.record.worker
+            assert busy.pop((w.pid, w.tid)) == e.record.id
+    assert not busy
+
+
+@pytest.mark.parametrize("backend", ALL)
 def test_a_raising_task_is_recorded_and_the_rest_still_run(backend):
     result = run(["fail"], backend, count=4, every=2, n=1000)
     failed = [r for r in result.records if r.status is TaskStatus.ERROR]

@@ -164,3 +164,18 @@ def test_engine_imports_without_qt():
                          timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_sampler_process_keeps_its_rate_while_threads_fight_over_the_gil():
+    """The regression that moved sampling out of process: four GIL-bound threads used to
+    starve an in-process sampler down to about one sample a second."""
+    from engine.run import RunConfig, execute
+    from engine.workload import build_workload
+
+    result = execute(RunConfig(build_workload(["primes"], 4, {"n": "150000"}), "threads",
+                               sample_interval_s=0.05))
+    expected = result.wall_s / 0.05
+    assert len(result.samples) >= 0.6 * expected
+    # Four threads, one core's worth of CPU between them (the GIL), seen per thread.
+    busy = [s for s in result.samples if sum(s.threads.values()) > 50]
+    assert busy and all(sum(s.threads.values()) < 140 for s in busy)

@@ -3,16 +3,17 @@
     engine process                                         worker process (spawn/forkserver)
     ┌──────────────────────────────┐   SimpleQueue (pipe)   ┌──────────────────────────────┐
     │ EventPump thread ◄───────────┼────────────────────────┼── TaskStarted (before call)  │
-    │   └► ctx.started(event)      │                        │   run_task(inst)             │
-    │ backend thread ◄─────────────┼── future / result ─────┼── TaskRecord (return value)  │
-    │   └► ctx.finished(record)    │                        └──────────────────────────────┘
-    └──────────────────────────────┘
+    │   ├► ctx.started(event)      │                        │   run_task(inst)             │
+    │   └► ctx.finished(record) ◄──┼────────────────────────┼── TaskRecord (after call)    │
+    │ backend thread ◄─────────────┼── future / result ─────┼── None (pool bookkeeping)    │
+    └──────────────────────────────┘                        └──────────────────────────────┘
 
-"Started" is one synchronous pipe write per task (a few µs, no round trip); "finished" rides on
-the result the pool returns anyway, so the live stream adds one message per task, not two. The
-write is synchronous on purpose: a ``multiprocessing.Queue`` hands data to a feeder thread, and a
-worker that dies right after (the ``crash`` task) would take the unsent event with it, leaving
-the engine unable to say which task was lost.
+Both events travel one pipe, so a worker's "finished" always arrives before its next
+"started" (the result path and a separate pipe would race, and the timeline would briefly see
+one worker running two tasks). Each is one synchronous pipe write (a few µs, no round trip).
+Synchronous on purpose: a ``multiprocessing.Queue`` hands data to a feeder thread, and a worker
+that dies right after (the ``crash`` task) would take the unsent event with it, leaving the
+engine unable to say which task was lost.
 """
 
 from __future__ import annotations
@@ -77,9 +78,14 @@ def init_worker(events: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def run_in_worker(inst: TaskInstance) -> TaskRecord:
-    """What pools call in the worker process (top level, so it pickles by reference)."""
-    return run_task(inst, _events.put if _events is not None else None)
+def run_in_worker(inst: TaskInstance) -> None:
+    """What pools call in the worker process (top level, so it pickles by reference).
+
+    The record goes down the same pipe as the "started" event, not back as the pool's
+    result: one pipe per worker keeps that worker's events in order, so the engine never sees
+    the next task start on a worker before the previous one ended there.
+    """
+    _events.put(run_task(inst, _events.put))
 
 
 _active_lock = threading.Lock()

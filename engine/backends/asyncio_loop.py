@@ -13,13 +13,10 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 from engine.backends.base import Backend, RunContext
+from engine.backends.thread_pool import run_and_report
 from engine.tasks.registry import resolve_coroutine
-from engine.worker import run_task, run_task_async
+from engine.worker import run_task_async
 from engine.workload import TaskInstance
-
-
-def _run_and_report(inst: TaskInstance, ctx: RunContext) -> None:
-    ctx.finished(run_task(inst, ctx.started, ctx.cancel, mode="executor"))
 
 
 class AsyncioBackend(Backend):
@@ -58,7 +55,7 @@ class AsyncioBackend(Backend):
                 else:
                     # The executor thread reports its own record, so cancelling this coroutine
                     # (which cannot stop the thread) never loses it.
-                    await loop.run_in_executor(pool, _run_and_report, inst, ctx)
+                    await loop.run_in_executor(pool, run_and_report, inst, ctx, "executor")
 
         jobs = [asyncio.ensure_future(one(ctx.submit(inst))) for inst in tasks]
         pending = set(jobs)

@@ -22,18 +22,19 @@ class MpPoolBackend(Backend):
 
     def run(self, tasks: list[TaskInstance], ctx: RunContext) -> None:
         mp = mp_context(ctx.start_method)
-        pump = EventPump(mp, ctx.started)
+        pump = EventPump(mp, ctx.started, ctx.finished)
         pool = mp.Pool(ctx.workers, initializer=init_worker, initargs=(pump.queue,))
         try:
             results = pool.imap_unordered(run_in_worker, [ctx.submit(i) for i in tasks])
             seen: dict[int, Any] = {}  # pid -> Process, every worker the pool ever had
             while ctx.remaining() and not ctx.cancel.is_set():
                 try:
-                    ctx.finished(results.next(timeout=0.05))
+                    results.next(timeout=0.05)  # records come through the pump; this paces
                     continue
                 except multiprocessing.TimeoutError:
                     pass
-                except StopIteration:
+                except StopIteration:  # every task returned; the pump delivers the last records
+                    ctx.all_done.wait(5)
                     break
                 current = {proc.pid: proc for proc in getattr(pool, "_pool", [])}
                 seen.update(current)

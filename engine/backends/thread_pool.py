@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 
 from engine.backends.base import Backend, RunContext
-from engine.records import TaskRecord
 from engine.worker import run_task
 from engine.workload import TaskInstance
+
+
+def run_and_report(inst: TaskInstance, ctx: RunContext, mode: str = "") -> None:
+    """Run a task and report its end from the worker thread itself.
+
+    Reporting here, rather than in a done-callback, keeps each worker's events in order: a
+    callback may run in the submitting thread after the worker has already started its next
+    task, and the timeline would briefly see one thread running two tasks.
+    """
+    ctx.finished(run_task(inst, ctx.started, ctx.cancel, mode=mode))
 
 
 def run_on_thread_pool(tasks: list[TaskInstance], ctx: RunContext, workers: int,
                        name: str) -> None:
     pool = ThreadPoolExecutor(workers, thread_name_prefix=f"corescope-{name}")
-
-    def report(fut: Future[TaskRecord]) -> None:
-        if not fut.cancelled():  # a cancelled future never ran: it was dropped as queued
-            ctx.finished(fut.result())
-
     try:
         for inst in tasks:
-            pool.submit(run_task, ctx.submit(inst), ctx.started, ctx.cancel).add_done_callback(
-                report)
+            pool.submit(run_and_report, ctx.submit(inst), ctx)
         while not ctx.all_done.wait(0.05):
             if ctx.cancel.is_set():
                 # Queued tasks never start; running ones stop at their next checkpoint.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from engine.backends.base import Backend, RunContext
-from engine.worker import run_task
+from engine.backends.thread_pool import run_and_report
 from engine.workload import TaskInstance
 
 
@@ -15,11 +15,8 @@ class ThreadPerTaskBackend(Backend):
     worker_per_task = True
 
     def run(self, tasks: list[TaskInstance], ctx: RunContext) -> None:
-        def work(inst: TaskInstance) -> None:
-            ctx.finished(run_task(inst, ctx.started, ctx.cancel))
-
         threads = [
-            threading.Thread(target=work, args=(ctx.submit(inst),),
+            threading.Thread(target=run_and_report, args=(ctx.submit(inst), ctx),
                              name=f"corescope-task-{inst.id}", daemon=True)
             for inst in tasks
         ]

@@ -1,0 +1,146 @@
+"""CPU counters turned into percentages — in a thread, or in a small process of its own.
+
+Why a separate process: a sampler thread inside the engine competes for the GIL. With four
+threads running pure-Python work, every file read psutil makes hands the GIL back and waits up
+to a switch interval (5 ms) to get it again; one sample took 0.4–5.6 s, so the monitor saw
+about one sample a second, exactly in the run CoreScope exists to show. Run as a script, this
+module samples from outside the engine's GIL and writes one JSON line per sample:
+
+    python engine/sampler.py PARENT_PID INTERVAL_S WATCH_CHILDREN(0|1)
+    → "ready"
+    → {"t": …, "cores": […], "procs": {pid: %}, "threads": {tid: %}}   (every interval)
+    stdin closed → one last sample, then exit. Exits too if the parent process is gone.
+
+It imports only the standard library and psutil (no ``engine``), so it starts in ~50 ms from
+any working directory. Times are ``time.perf_counter()``: system-wide on every platform we
+support, so they line up with the engine's task records.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+import psutil
+
+CoreTimes = Sequence[tuple[float, float]]  # per core: (busy seconds, total seconds)
+TaskTimes = dict[int, float]  # pid or tid -> cumulative CPU seconds
+
+
+def read_core_times() -> CoreTimes:
+    out = []
+    for t in psutil.cpu_times(percpu=True):
+        total = sum(t)
+        idle = t.idle + getattr(t, "iowait", 0.0)
+        out.append((total - idle, total))
+    return out
+
+
+def read_child_times(pid: int, exclude: int = -1) -> TaskTimes:
+    """Cumulative CPU of every process descended from ``pid`` (the worker processes)."""
+    out: TaskTimes = {}
+    try:
+        children = psutil.Process(pid).children(recursive=True)
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return out
+    for child in children:
+        if child.pid == exclude:
+            continue
+        try:
+            t = child.cpu_times()
+            out[child.pid] = t.user + t.system
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return out
+
+
+def read_thread_times(pid: int) -> TaskTimes:
+    """Cumulative CPU of every thread of process ``pid``, by native thread id."""
+    try:
+        return {t.id: t.user_time + t.system_time for t in psutil.Process(pid).threads()}
+    except (psutil.AccessDenied, psutil.NoSuchProcess):
+        return {}
+
+
+def _rates(now: TaskTimes, before: TaskTimes, dt: float) -> dict[int, float]:
+    if dt <= 0:
+        return {}
+    return {k: max(0.0, 100.0 * (v - before[k]) / dt) for k, v in now.items() if k in before}
+
+
+class Counters:
+    """Turns cumulative counters into percentages between consecutive readings.
+
+    Each group of counters is timestamped right after it is read, and its rate uses its own
+    interval: a reading delayed by a busy machine then shifts a sample, never distorts it.
+    """
+
+    def __init__(self, clock: Callable[[], float], read_cores: Callable[[], CoreTimes],
+                 read_processes: Callable[[], TaskTimes] | None,
+                 read_threads: Callable[[], TaskTimes]) -> None:
+        self._clock = clock
+        self._readers: list[Callable[[], object]] = [
+            read_cores, read_processes or dict, read_threads]
+        self._prev = self._read()
+
+    def _read(self) -> list[tuple[float, object]]:
+        out = []
+        for read in self._readers:
+            value = read()
+            out.append((self._clock(), value))
+        return out
+
+    def sample(self) -> tuple[float, tuple[float, ...], dict[int, float], dict[int, float]]:
+        """(time, per-core %, process % by pid, thread % by tid) since the previous call."""
+        now = self._read()
+        (t_c, cores), (t_p, procs), (t_t, threads) = now
+        (t_c0, cores0), (t_p0, procs0), (t_t0, threads0) = self._prev
+        self._prev = now
+        per_core = tuple(
+            min(100.0, max(0.0, 100.0 * (b - b0) / (tot - tot0))) if tot > tot0 else 0.0
+            for (b, tot), (b0, tot0) in zip(cores, cores0)  # type: ignore[call-overload]
+        )
+        return (t_c, per_core, _rates(procs, procs0, t_p - t_p0),  # type: ignore[arg-type]
+                _rates(threads, threads0, t_t - t_t0))  # type: ignore[arg-type]
+
+
+def main(argv: Sequence[str]) -> int:
+    parent, interval, watch_children = int(argv[0]), float(argv[1]), argv[2] == "1"
+    me = os.getpid()
+    counters = Counters(time.perf_counter, read_core_times,
+                        (lambda: read_child_times(parent, exclude=me)) if watch_children
+                        else None,
+                        lambda: read_thread_times(parent))
+    stop = threading.Event()
+
+    def watch_stdin() -> None:
+        sys.stdin.read()  # returns at EOF: the engine closed our stdin
+        stop.set()
+
+    threading.Thread(target=watch_stdin, daemon=True).start()
+    out = sys.stdout
+    out.write("ready\n")
+    out.flush()
+    next_tick = time.perf_counter() + interval
+    while True:
+        stopping = stop.wait(max(0.0, next_tick - time.perf_counter()))
+        next_tick += interval
+        if os.getppid() != parent or not psutil.pid_exists(parent):
+            return 0
+        t, cores, procs, threads = counters.sample()
+        try:
+            out.write(json.dumps({"t": t, "cores": cores, "procs": procs,
+                                  "threads": threads}) + "\n")
+            out.flush()
+        except (BrokenPipeError, OSError):
+            return 0
+        if stopping:
+            return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
