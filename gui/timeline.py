@@ -8,10 +8,9 @@ arrays, so 100,000 bars cost a handful of items, and only buckets that changed a
 
 Running tasks share one more item whose widths grow every frame.
 
-Starts and ends may arrive out of order: a worker's next "started" can overtake the previous
-task's record (they travel different paths: a pipe vs the pool's result queue, or a done-callback
-on another thread). Only coroutines truly overlap on one thread, so for every other task a start
-on a busy worker means the earlier task there has ended, and it gives up its lane at once.
+Lanes come from ``engine.lanes.LaneAssigner`` as events arrive. The engine guarantees that a
+worker's "finished" reaches us before its next "started", so a start on a busy worker means a
+real overlap (coroutines on one asyncio loop), which gets a lane of its own.
 """
 
 from __future__ import annotations
@@ -122,7 +121,6 @@ class Timeline(PlotPanel):
         self._origin = 0.0
         self._now: float | None = None
         self._colours: dict[str, str] = {}
-        self._overlapping: frozenset[str] = frozenset()
         self.buckets: dict[BucketKey, _Bucket] = {}
         self._reset_data()
         self._update_legend()
@@ -138,8 +136,6 @@ class Timeline(PlotPanel):
         self.records: dict[int, TaskRecord] = {}
         self.bucket_of: dict[int, BucketKey] = {}
         self.running: dict[int, tuple[TaskStarted, int]] = {}
-        self._busy: dict[tuple[int, int], set[int]] = {}  # worker -> its running task ids
-        self._ended_by: dict[int, float] = {}  # running task -> when its worker moved on
         self._all_start = GrowArray()
         self._all_end = GrowArray()
         self._all_lane = GrowArray()
@@ -147,18 +143,15 @@ class Timeline(PlotPanel):
         self._now = None
         self._render_running()
 
-    def begin_run(self, origin: float, task_names: tuple[str, ...] = (),
-                  overlapping: frozenset[str] = frozenset()) -> None:
+    def begin_run(self, origin: float, task_names: tuple[str, ...] = ()) -> None:
         """Forget the previous run; colours follow the workload's task order.
 
         Args:
             origin: clock reading drawn as x = 0.
             task_names: the workload's task names, in order.
-            overlapping: names of tasks that may overlap on one thread (asyncio coroutines).
         """
         self._reset_data()
         self._origin = origin
-        self._overlapping = overlapping
         self.hint.hide()
         if self.time_label != TIME_LABEL:
             self.time_label = TIME_LABEL
@@ -192,7 +185,7 @@ class Timeline(PlotPanel):
             if isinstance(event, TaskStarted):
                 if event.id in self.records or event.id in self.running:
                     continue
-                self.running[event.id] = (event, self._start_lane(event))
+                self.running[event.id] = (event, self.lanes.start(event.id, event.worker))
             elif isinstance(event, TaskFinished):
                 key = self._finish(event.record)
                 if key is not None:
@@ -204,34 +197,18 @@ class Timeline(PlotPanel):
             self.lanes_changed.emit()
         self._render_running()
 
-    def _start_lane(self, event: TaskStarted) -> int:
-        busy = self._busy.setdefault((event.worker.pid, event.worker.tid), set())
-        if event.name not in self._overlapping:
-            for other in [t for t in busy if self.running[t][0].name not in self._overlapping]:
-                self._ended_by[other] = event.started
-                self.lanes.finish(other)
-                busy.discard(other)
-        busy.add(event.id)
-        return self.lanes.start(event.id, event.worker)
-
     def _finish(self, record: TaskRecord) -> BucketKey | None:
         if record.id in self.records:
             return None
         self.records[record.id] = record
         running = self.running.pop(record.id, None)
-        self._ended_by.pop(record.id, None)
         if running is not None:
             lane = running[1]
             self.lanes.finish(record.id)
-            self._busy[(running[0].worker.pid, running[0].worker.tid)].discard(record.id)
         elif record.worker is not None and record.started is not None:
-            # Its start was never seen: put it in its worker's lane, next to whatever runs there.
-            busy = self._busy.get((record.worker.pid, record.worker.tid))
-            if busy and record.name not in self._overlapping:
-                lane = self.running[next(iter(busy))][1]
-            else:
-                lane = self.lanes.start(record.id, record.worker)
-                self.lanes.finish(record.id)
+            # No live start (a replayed session feeds records only, in start order).
+            lane = self.lanes.start(record.id, record.worker)
+            self.lanes.finish(record.id)
         else:
             return None  # cancelled before it started: no bar
         start = record.started if record.started is not None else running[0].started
@@ -286,9 +263,8 @@ class Timeline(PlotPanel):
             return
         starts = np.fromiter((ev.started for ev, _ in self.running.values()), float)
         lanes = np.fromiter((lane for _, lane in self.running.values()), float)
-        ends = np.fromiter((self._ended_by.get(i, self._now) for i in self.running), float)
         self.running_item.setOpts(x0=starts - self._origin,
-                                  width=np.maximum(0.0, np.minimum(ends, self._now) - starts),
+                                  width=np.maximum(0.0, self._now - starts),
                                   y=lanes, height=BAR_HEIGHT)
 
     def _update_legend(self) -> None:
