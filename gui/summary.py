@@ -68,7 +68,7 @@ class SummaryPanel(QWidget):
         status = " — cancelled" if result.cancelled else ""
         self.heading.setText(f"<b>{result.backend}</b>, {result.workers} workers: "
                              f"{result.workload_label}{status}")
-        self._set("Wall time", f"{s.wall_s:.3f} s", "run start (before any worker) to last worker gone")
+        self._set("Wall time", f"{s.wall_s:.3f} s", "run start (no worker yet) to last one gone")
         if s.speedup is None:
             self._set("Speedup", "—", "run <i>sequential</i> on this workload for a baseline")
         else:
