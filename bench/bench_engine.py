@@ -71,19 +71,22 @@ def calibrate(target_s: float) -> int:
 
 
 def speedup_section(rounds: int) -> None:
-    n = calibrate(0.35)
-    print(f"\n## 1. speedup — 8 × primes(n={n}) (~{timed(lambda: primes(n)) * 1000:.0f} ms each)")
+    """At two task sizes: spawn's fixed start cost (~0.1 s per worker) weighs on the smaller."""
     backends = ["sequential", "threads", "thread-pool", "process-pool"]
-    walls: dict[str, list[float]] = {b: [] for b in backends}
-    for _ in range(rounds):
+    for target in (0.35, 1.0):
+        n = calibrate(target)
+        each = timed(functools.partial(primes, n))
+        print(f"\n## 1. speedup — 8 × primes(n={n}) (~{each * 1000:.0f} ms each), 2 workers")
+        walls: dict[str, list[float]] = {b: [] for b in backends}
+        for _ in range(rounds):
+            for b in backends:
+                walls[b].append(engine_wall("primes", n, 8, b, 2))
+        seq = statistics.median(walls["sequential"])
+        print("| backend | wall s (median) | speedup vs sequential |")
+        print("|---|---|---|")
         for b in backends:
-            walls[b].append(engine_wall("primes", n, 8, b, 2))
-    seq = statistics.median(walls["sequential"])
-    print("| backend | wall s (median) | speedup vs sequential |")
-    print("|---|---|---|")
-    for b in backends:
-        w = statistics.median(walls[b])
-        print(f"| {b} | {w:.3f} | {seq / w:.2f}× |")
+            w = statistics.median(walls[b])
+            print(f"| {b} | {w:.3f} | {seq / w:.2f}× |")
 
 
 def overhead_section(rounds: int) -> None:

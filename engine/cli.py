@@ -17,6 +17,7 @@ from typing import Any, NoReturn, TextIO
 
 from engine import report, session, sweep, tables
 from engine.backends.registry import BACKENDS
+from engine.backends.registry import get_backend as get_backend_class
 from engine.export import check_writable, document, write_json
 from engine.machine import machine_info
 from engine.result import RunResult
@@ -52,6 +53,8 @@ def _workload_options(p: argparse.ArgumentParser, task_required: bool) -> None:
     p.add_argument("--timeout", type=float, metavar="S", help="per-task timeout in seconds")
     p.add_argument("--interval", type=float, default=0.1, metavar="S",
                    help="CPU sampling interval in seconds (default 0.1 = 10 Hz)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="dask: use the running cluster at tcp://host:port (left running)")
 
 
 def _output_options(p: argparse.ArgumentParser, tables: bool = False) -> None:
@@ -119,8 +122,14 @@ def _workload(args: argparse.Namespace) -> Workload:
         raise UsageError(str(exc)) from None
 
 
-def _config(args: argparse.Namespace, workload: Workload, backend: str) -> RunConfig:
-    config = RunConfig(workload, backend, args.workers, args.start_method, args.interval)
+def _config(args: argparse.Namespace, workload: Workload, backend: str,
+            several: bool = False) -> RunConfig:
+    """``several``: one of many backends (compare), where --scheduler is meant for dask only."""
+    scheduler = args.scheduler
+    if several and scheduler and not get_backend_class(backend).accepts_scheduler:
+        scheduler = None
+    config = RunConfig(workload, backend, args.workers, args.start_method, args.interval,
+                       scheduler=scheduler)
     try:
         check_config(config)
     except ConfigError as exc:
@@ -282,12 +291,12 @@ def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
         names = [b.strip() for b in args.backends.split(",") if b.strip()]
         if not names:
             raise UsageError("--backends: give at least one backend name")
-        configs = [_config(args, workload, name) for name in names]
+        configs = [_config(args, workload, name, several=True) for name in names]
     else:
         configs = []
         for name in BACKENDS:
             try:  # by default, every backend that can run this workload here
-                configs.append(_config(args, workload, name))
+                configs.append(_config(args, workload, name, several=True))
             except UsageError:
                 continue
         if not configs:
@@ -312,7 +321,8 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
         knob, values = sweep.parse_vary(args.vary)
         points = sweep.plan(args.task, args.tasks, parse_settings(args.set), names, knob,
                             values, workers=args.workers, start_method=args.start_method,
-                            interval=args.interval, timeout_s=args.timeout)
+                            interval=args.interval, timeout_s=args.timeout,
+                            scheduler=args.scheduler)
     except (ValueError, ConfigError) as exc:
         raise UsageError(str(exc)) from None
     _check_outputs(args)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import re
 import signal
 import threading
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ class RunConfig:
     start_method: str | None = None  # process backends only; None: the safe default
     sample_interval_s: float = 0.1
     baseline_wall_s: float | None = None
+    scheduler: str | None = None  # dask only: an existing cluster's scheduler address
 
 
 def check_config(config: RunConfig) -> type[Backend]:
@@ -89,6 +91,13 @@ def check_config(config: RunConfig) -> type[Backend]:
         if config.start_method not in valid:
             raise ConfigError(f"unknown start method {config.start_method!r} "
                               f"(valid here: {', '.join(valid)})")
+    if config.scheduler is not None:
+        if not backend.accepts_scheduler:
+            raise ConfigError(f"--scheduler applies to the dask backend only, "
+                              f"not {backend.name!r}")
+        if not re.fullmatch(r"(tcp|tls|inproc|ws|wss)://[^\s/]+(:\d+)?/?", config.scheduler):
+            raise ConfigError(f"scheduler address {config.scheduler!r} should look like "
+                              "tcp://host:port")
     if not 0.01 <= config.sample_interval_s <= 10:
         raise ConfigError(f"sample interval {config.sample_interval_s} s is out of range "
                           "0.01..10")
@@ -217,7 +226,8 @@ class Run:
             except OSError as exc:
                 tasks = cfg.workload.instances({k: "" for k in cfg.workload.fixtures})
                 problems.append(f"could not prepare the run: {exc}")
-            state = RunState(tasks, self.workers, self.start_method, self._events, self._clock)
+            state = RunState(tasks, self.workers, self.start_method, self._events, self._clock,
+                             scheduler=cfg.scheduler)
             self._state = state
             if self._cancel.is_set():
                 state.cancel.set()

@@ -41,8 +41,10 @@ class RunState:
     """What a backend sees as ``ctx`` (see ``engine.backends.base.RunContext``)."""
 
     def __init__(self, tasks: list[TaskInstance], workers: int, start_method: str | None,
-                 events: EventBuffer, clock: _clock.Clock = _clock.now) -> None:
+                 events: EventBuffer, clock: _clock.Clock = _clock.now,
+                 scheduler: str | None = None) -> None:
         self.cancel = threading.Event()
+        self.scheduler = scheduler
         self.all_done = threading.Event()  # every task has its final record
         self.workers = workers
         self.start_method = start_method

@@ -43,7 +43,8 @@ def parse_vary(text: str) -> tuple[str, list[str]]:
 def plan(names: Sequence[str], count: int | None, settings: Mapping[str, str],
          backends: Sequence[str], knob: str, values: Sequence[str], *,
          workers: int | None = None, start_method: str | None = None,
-         interval: float = 0.1, timeout_s: float | None = None) -> list[SweepPoint]:
+         interval: float = 0.1, timeout_s: float | None = None,
+         scheduler: str | None = None) -> list[SweepPoint]:
     """Every run of the sweep, validated before any starts (raises ValueError subclasses)."""
     if knob == "size":
         first = build_workload(names, count, settings, timeout_s).items[0].spec
@@ -69,7 +70,8 @@ def plan(names: Sequence[str], count: int | None, settings: Mapping[str, str],
                                                       interval), baseline_only=True))
         for backend in backends:
             config = RunConfig(workload, backend, point_workers,
-                               start_method if backend != "sequential" else None, interval)
+                               start_method if backend != "sequential" else None, interval,
+                               scheduler=scheduler if backend == "dask" else None)
             check_config(config)
             points.append(SweepPoint(value, config))
     return points

@@ -26,9 +26,15 @@ def _leftovers(threads_before: set[int]) -> tuple[list[psutil.Process], list[thr
     return kids, extra
 
 
+# Threads that belong to the process, not to a run: pytest-timeout's watchdog, Qt's helpers,
+# and two one-thread pools dask.distributed creates on first use and keeps for the life of the
+# process (distributed.utils' offload executor and distributed.client's callback executor).
+# They never grow with more runs: bench/soak.py checks the thread count across 200 runs.
+_PROCESS_WIDE = ("pytest_timeout", "QDBus", "Dummy-", "Dask-Offload", "Dask-Callback-Thread")
+
+
 def _is_harmless(t: threading.Thread) -> bool:
-    # pytest-timeout's watchdog and Qt's own helper threads are not ours to account for.
-    return t.name.startswith(("pytest_timeout", "QDBus", "Dummy-"))
+    return t.name.startswith(_PROCESS_WIDE)
 
 
 def _temp_roots() -> set[str]:

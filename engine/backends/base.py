@@ -41,6 +41,7 @@ class RunContext(Protocol):
     all_done: threading.Event  # set once every task has its final record
     workers: int
     start_method: str | None
+    scheduler: str | None  # dask: connect to this cluster instead of starting one
     abandoned: bool  # a task was given up on while its thread may still run: don't join it
 
     def submit(self, inst: TaskInstance) -> TaskInstance: ...
@@ -81,6 +82,8 @@ class Backend(ABC):
     uses_processes: ClassVar[bool] = False
     #: True when the backend starts one worker per task and ignores the workers setting.
     worker_per_task: ClassVar[bool] = False
+    #: True when the backend can use an existing cluster (``--scheduler``).
+    accepts_scheduler: ClassVar[bool] = False
 
     @classmethod
     def availability(cls) -> Availability:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from engine.backends.asyncio_loop import AsyncioBackend
 from engine.backends.base import Availability, Backend
+from engine.backends.dask_cluster import DaskBackend
 from engine.backends.interpreters import InterpreterPoolBackend
 from engine.backends.mp_pool import MpPoolBackend
 from engine.backends.process_pool import ProcessPoolBackend
@@ -23,6 +24,7 @@ BACKENDS: dict[str, type[Backend]] = {
         MpPoolBackend,
         AsyncioBackend,
         InterpreterPoolBackend,
+        DaskBackend,
     )
 }
 

@@ -1,0 +1,169 @@
+"""``dask``: tasks as Dask futures on a real distributed cluster.
+
+By default a ``LocalCluster`` of worker processes (one thread each, as many as the workers
+setting) bound to 127.0.0.1, dashboard off, closed when the run ends or is cancelled. With a
+scheduler address it connects to an existing cluster instead and leaves it running.
+
+    engine process                      dask scheduler                 dask worker process
+    Client.subscribe_topic ◄── topic "corescope" ◄── log_event ◄───── run_task(inst)
+      ├► ctx.started(TaskStarted)                                      (started, then record,
+      └► ctx.finished(TaskRecord)                                       pickled, in order)
+    futures ◄──────────────────── results (None) / KilledWorker ──────
+
+Both events of a task travel one ordered stream (worker → scheduler → client), for the same
+reason as the process pools' single pipe: the timeline must see a worker's end before its next
+start. A worker that dies is not retried ("allowed-failures" 0): CoreScope shows the crash as a
+lost task instead of Dask quietly re-running it elsewhere.
+
+Clocks: task times are read on the worker. Workers on this machine share our clock; for a
+remote cluster each worker's offset is measured once (a round trip, halved) and subtracted.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import pickle
+import socket
+import threading
+import time
+from dataclasses import replace
+from typing import Any
+
+from engine import clock
+from engine.backends.base import Availability, Backend, RunContext
+from engine.records import TaskRecord, TaskStarted
+from engine.worker import run_task
+from engine.workload import TaskInstance
+
+TOPIC = "corescope"
+INSTALL_HINT = "pip install 'dask[distributed]'"
+
+
+def _run_on_dask_worker(inst: TaskInstance) -> None:
+    """Runs inside a Dask worker: both events go out through the worker's event stream."""
+    from distributed import get_worker
+
+    worker = get_worker()
+
+    def emit(item: TaskStarted | TaskRecord) -> None:
+        worker.log_event(TOPIC, {"e": pickle.dumps(item)})
+
+    lane = f"dask {worker.address.split('://')[-1]} · pid {os.getpid()}"
+    emit(run_task(inst, emit, lane=lane))
+
+
+def _clock_offsets(client: Any) -> dict[str, float]:
+    """Worker address -> (worker clock − our clock), for workers on other hosts."""
+    local = {"127.0.0.1", "localhost", socket.gethostname()}
+    try:
+        local.update(socket.gethostbyname_ex(socket.gethostname())[2])
+    except OSError:
+        pass
+    offsets: dict[str, float] = {}
+    for addr in client.scheduler_info()["workers"]:
+        host = addr.split("://")[-1].rsplit(":", 1)[0]
+        if host in local:
+            continue
+        before = clock.now()
+        remote = client.run(time.perf_counter, workers=[addr])[addr]
+        after = clock.now()
+        offsets[addr] = remote - (before + after) / 2
+    return offsets
+
+
+def _close_workers_now(cluster: Any) -> None:
+    """End a LocalCluster's busy workers within a second.
+
+    A nanny's default close asks its worker to finish and waits up to 4 s before killing it;
+    a cancelled run should not wait for tasks it just dropped.
+    """
+    import asyncio
+
+    async def close_all() -> None:
+        await asyncio.gather(*(n.close(timeout=0.3) for n in cluster.workers.values()),
+                             return_exceptions=True)
+
+    cluster.sync(close_all)
+
+
+class DaskBackend(Backend):
+    name = "dask"
+    summary = "Dask distributed: a LocalCluster of worker processes, or --scheduler ADDRESS"
+    uses_processes = True
+    accepts_scheduler = True
+
+    @classmethod
+    def availability(cls) -> Availability:
+        if importlib.util.find_spec("distributed") is None:
+            return Availability(False, f"dask.distributed is not installed ({INSTALL_HINT})")
+        return Availability(True)
+
+    def run(self, tasks: list[TaskInstance], ctx: RunContext) -> None:
+        import dask
+        from distributed import Client, LocalCluster
+
+        settings = {"distributed.scheduler.allowed-failures": 0,
+                    "distributed.worker.multiprocessing-method": ctx.start_method or "spawn",
+                    "distributed.admin.tick.limit": "1h"}  # GIL-bound tasks stall the tick
+        with dask.config.set(settings):
+            cluster = None
+            if ctx.scheduler is None:
+                cluster = LocalCluster(n_workers=ctx.workers, threads_per_worker=1,
+                                       processes=True, host="127.0.0.1",
+                                       dashboard_address=None, silence_logs=logging.ERROR)
+                client = Client(cluster)
+            else:
+                client = Client(ctx.scheduler, timeout="10s")
+                ctx.note(f"connected to the Dask cluster at {ctx.scheduler}; it stays running")
+            try:
+                self._run_on(client, tasks, ctx)
+            finally:
+                if cluster is not None and ctx.cancel.is_set():
+                    _close_workers_now(cluster)
+                client.close()
+                if cluster is not None:
+                    cluster.close()
+
+    def _run_on(self, client: Any, tasks: list[TaskInstance], ctx: RunContext) -> None:
+        offsets = _clock_offsets(client) if ctx.scheduler is not None else {}
+        if offsets:
+            worst = max(abs(v) for v in offsets.values())
+            ctx.note(f"{len(offsets)} remote worker(s): times corrected by a measured clock "
+                     f"offset (largest {worst * 1000:.1f} ms)")
+
+        def on_event(event: tuple[float, dict[str, Any]]) -> None:
+            msg = event[1]
+            item = pickle.loads(msg["e"])
+            shift = offsets.get(msg.get("worker", ""), 0.0)
+            if isinstance(item, TaskStarted):
+                ctx.started(replace(item, started=item.started - shift) if shift else item)
+            else:
+                if shift:
+                    item = replace(item, started=item.started and item.started - shift,
+                                   finished=item.finished and item.finished - shift)
+                ctx.finished(item)
+
+        client.subscribe_topic(TOPIC, on_event)
+        lock = threading.Lock()
+        futures = {}
+        for inst in tasks:
+            fut = client.submit(_run_on_dask_worker, ctx.submit(inst), pure=False,
+                                key=f"corescope-{inst.id}-{inst.name}")
+            futures[fut.key] = (fut, inst)
+
+        def watch(fut: Any) -> None:
+            if fut.status == "error" and not ctx.cancel.is_set():
+                with lock:
+                    inst = futures[fut.key][1]
+                kind = type(fut.exception()).__name__
+                ctx.lost([inst.id], f"Dask worker died under the task ({kind})")
+
+        for fut, _ in futures.values():
+            fut.add_done_callback(watch)
+        while not ctx.all_done.wait(0.05):
+            if ctx.cancel.is_set():
+                client.cancel([f for f, _ in futures.values()], force=True)
+                return
+        client.unsubscribe_topic(TOPIC)
