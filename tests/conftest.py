@@ -53,6 +53,6 @@ def leaves_nothing_running():
         if (not kids and not extra) or time.monotonic() > deadline:
             break
         time.sleep(0.05)
-    assert not kids, f"child processes left running: {[(p.pid, p.name()) for p in kids]}"
+    assert not kids, f"child processes left running: {[(p.pid, p.cmdline()[-3:]) for p in kids]}"
     assert not extra, f"threads left running: {[t.name for t in extra]}"
     assert _temp_roots() <= roots_before, "a files-task temp root was left behind"

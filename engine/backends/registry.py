@@ -6,6 +6,7 @@ from engine.backends.asyncio_loop import AsyncioBackend
 from engine.backends.base import Availability, Backend
 from engine.backends.dask_cluster import DaskBackend
 from engine.backends.interpreters import InterpreterPoolBackend
+from engine.backends.joblib_loky import JoblibBackend
 from engine.backends.mp_pool import MpPoolBackend
 from engine.backends.process_pool import ProcessPoolBackend
 from engine.backends.processes import ProcessPerTaskBackend
@@ -25,6 +26,7 @@ BACKENDS: dict[str, type[Backend]] = {
         AsyncioBackend,
         InterpreterPoolBackend,
         DaskBackend,
+        JoblibBackend,
     )
 }
 

@@ -1,0 +1,116 @@
+"""``joblib``: ``joblib.Parallel`` on its default loky executor — what many users reach for.
+
+loky starts and reuses its own worker processes, so they cannot inherit a pipe from us: events
+come back over a local socket (``_socket_events``). loky keeps its workers alive for reuse
+between calls; CoreScope ends them after every run so nothing is left running.
+
+A worker that dies makes joblib abort the whole call (``TerminatedWorkerError``), as
+ProcessPoolExecutor does: the task on the dead worker and every task not yet finished are
+marked lost.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from typing import Any
+
+from engine.backends._socket_events import EventListener, send
+from engine.backends.base import Availability, Backend, RunContext
+from engine.worker import run_task
+from engine.workload import TaskInstance
+
+
+def _run_in_loky_worker(inst: TaskInstance, address: str, authkey: bytes) -> None:
+    def emit(item: Any) -> None:
+        send(address, authkey, item)
+
+    emit(run_task(inst, emit))
+
+
+def _kill_loky_workers() -> None:
+    """End loky's reusable workers (they outlive a call by design)."""
+    from joblib.externals.loky import reusable_executor
+
+    executor = reusable_executor._executor  # the one Parallel used; None if it never started
+    if executor is None:
+        return
+    # joblib's MemmappingExecutor.terminate also deletes and unregisters its temporary folder,
+    # which a plain shutdown leaves for the tracker to "clean up" with a warning.
+    terminate = getattr(executor, "terminate", None)
+    if terminate is not None:
+        terminate(kill_workers=True)
+    else:
+        executor.shutdown(wait=True, kill_workers=True)
+
+
+def _stop_loky_tracker() -> None:
+    """Stop loky's resource tracker process. Every loky semaphore must be gone first (a late
+    finaliser would start a new tracker), hence the collect."""
+    import gc
+
+    from joblib.externals.loky.backend import resource_tracker
+
+    gc.collect()
+    stop = getattr(getattr(resource_tracker, "_resource_tracker", None), "_stop", None)
+    if stop is not None:
+        try:
+            stop()
+        except (OSError, ChildProcessError):
+            pass
+
+
+class JoblibBackend(Backend):
+    name = "joblib"
+    summary = "joblib.Parallel on its default loky executor"
+    uses_processes = True
+
+    @classmethod
+    def availability(cls) -> Availability:
+        if importlib.util.find_spec("joblib") is None:
+            return Availability(False, "joblib is not installed (pip install joblib)")
+        return Availability(True)
+
+    def run(self, tasks: list[TaskInstance], ctx: RunContext) -> None:
+        from joblib import Parallel, delayed
+
+        if ctx.start_method not in (None, "spawn"):
+            ctx.note(f"joblib's loky starts workers its own way; start method "
+                     f"{ctx.start_method!r} does not apply")
+        listener = EventListener(ctx.started, ctx.finished)
+        failure: list[str] = []  # the error's name only: a kept exception's traceback would
+        # keep loky's pool (and its semaphores) alive past the tracker's stop
+
+        def drive() -> None:
+            # The result generator blocks between results, so it gets a thread of its own and
+            # the run thread stays free to notice a cancel.
+            try:
+                # max_nbytes=None: no memmapping folder (our arguments are small), so nothing
+                # is left in /dev/shm for loky's tracker to complain about.
+                results = Parallel(n_jobs=ctx.workers, backend="loky", max_nbytes=None,
+                                   return_as="generator_unordered")(
+                    delayed(_run_in_loky_worker)(ctx.submit(inst), listener.address,
+                                                 listener.authkey) for inst in tasks)
+                for _ in results:
+                    if ctx.cancel.is_set():
+                        return
+            except BaseException as exc:  # noqa: BLE001 — reported below, from the run thread
+                failure.append(type(exc).__name__)
+
+        driver = threading.Thread(target=drive, name="corescope-joblib", daemon=True)
+        driver.start()
+        try:
+            while driver.is_alive() and not ctx.cancel.is_set():
+                driver.join(0.05)
+        finally:
+            if not ctx.cancel.is_set():
+                driver.join(timeout=10)
+            _kill_loky_workers()  # after a cancel this also ends the blocked driver
+            driver.join(timeout=10)
+            _stop_loky_tracker()
+            listener.close()
+        if failure and not ctx.cancel.is_set():
+            reason = f"worker process died; joblib aborted the run ({failure[0]})"
+            ctx.lost(list(ctx.running()), reason)
+            ctx.lost(ctx.pending_ids(), "not run: joblib aborted the whole call "
+                                        "after a worker died")
