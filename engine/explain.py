@@ -18,6 +18,9 @@ from engine.result import RunResult
 _WAITING = 0.35  # task CPU / task wall below this: the task mostly waited
 _ONE_CORE_SLACK = 1.35  # "near one core" means under this many cores' worth
 _HIGH_OVERHEAD = 0.35
+# From bench/bench_backends.py (docs/benchmarks.md): Dask's scheduler adds a few ms per task,
+# so below ~50 ms per task its overhead is more than 10 % of the work.
+DASK_CROSSOVER_S = 0.05
 
 
 def worker_start_s(result: RunResult) -> float:
@@ -85,6 +88,14 @@ def explain(result: RunResult) -> list[str]:
             f"task; tasks averaged {mean_ms:.0f} ms. Bigger tasks amortise the start.")
     elif backend.uses_processes:
         lines.append(f"Starting a worker process cost {start_ms:.0f} ms before its first task.")
+
+    if result.backend == "dask" and s.n_tasks:
+        mean_ms = s.busy_s / s.n_tasks * 1000
+        size = ("short enough that Dask's per-task scheduling is a large share"
+                if mean_ms < DASK_CROSSOVER_S * 1000 else "long enough to amortise it")
+        lines.append(f"Dask schedules every task through its scheduler (a few ms each) and "
+                     f"started a cluster first; tasks here averaged {mean_ms:.0f} ms — {size} "
+                     f"(the crossover is about {DASK_CROSSOVER_S * 1000:.0f} ms).")
 
     if s.speedup is not None:
         verdict = ("close to the ideal" if s.efficiency is not None and s.efficiency >= 0.85

@@ -112,7 +112,7 @@ class DaskBackend(Backend):
             if ctx.scheduler is None:
                 cluster = LocalCluster(n_workers=ctx.workers, threads_per_worker=1,
                                        processes=True, host="127.0.0.1",
-                                       dashboard_address=None, silence_logs=logging.ERROR)
+                                       dashboard_address=None, silence_logs=logging.CRITICAL)
                 client = Client(cluster)
             else:
                 client = Client(ctx.scheduler, timeout="10s")
@@ -120,11 +120,18 @@ class DaskBackend(Backend):
             try:
                 self._run_on(client, tasks, ctx)
             finally:
-                if cluster is not None and ctx.cancel.is_set():
-                    _close_workers_now(cluster)
-                client.close()
-                if cluster is not None:
-                    cluster.close()
+                # Closing logs "connection closed" errors with tracebacks for comms that are
+                # closed on purpose; the CLI's stderr is for the user's problems only.
+                quiet = logging.getLogger("distributed")
+                level, quiet.level = quiet.level, logging.CRITICAL
+                try:
+                    if cluster is not None and ctx.cancel.is_set():
+                        _close_workers_now(cluster)
+                    client.close()
+                    if cluster is not None:
+                        cluster.close()
+                finally:
+                    quiet.setLevel(level)
 
     def _run_on(self, client: Any, tasks: list[TaskInstance], ctx: RunContext) -> None:
         offsets = _clock_offsets(client) if ctx.scheduler is not None else {}
