@@ -15,7 +15,7 @@
 5. idle app: ``main.py`` as a subprocess (offscreen), CPU of it and its children over 8 s of
    idle sampling at 10 Hz. Target: ≤ 3 % of one core.
 
-Timings are wall-clock on a shared machine: the header records the load average at the start.
+Timings are wall-clock on a shared machine; the header records the load average before and after.
 """
 
 from __future__ import annotations
@@ -93,17 +93,20 @@ def bench_lag(app: object, settings: str) -> tuple[str, bool]:
     from engine.workload import build_workload
     from gui.main_window import MainWindow
 
-    # ~0.35 s per task alone; 16 tasks on 2 workers that share the cores with the GUI ≈ 5 s.
-    t = time.perf_counter()
-    primes(150_000)
-    n = int(150_000 * (0.35 / (time.perf_counter() - t)) ** (1 / 1.4))  # time ∝ n^1.4 here
+    # ~0.6 s per task: 16 tasks on 2 workers ≈ 5 s of both cores.
+    took = []
+    for _ in range(3):
+        t = time.perf_counter()
+        primes(150_000)
+        took.append(time.perf_counter() - t)
+    n = int(150_000 * (0.6 / min(took)) ** (1 / 1.4))  # time ∝ n^1.4 here
     window = MainWindow(settings)  # idle monitor on, as in the app
     window.resize(*SIZE)
     window.show()
     spin(1.0)
     idle = LagProbe().start()
     spin(4.0)
-    idle_lags = idle.stop()
+    rows = [lag_row("idle (idle CPU monitor at 10 Hz)", idle.stop())]
 
     from engine.run import RunConfig
 
@@ -114,27 +117,37 @@ def bench_lag(app: object, settings: str) -> tuple[str, bool]:
     results: list = []
     window.run_done.connect(results.append)
     me = psutil.Process()
-    cpu0, wall0 = me.cpu_times(), time.perf_counter()
-    probe = LagProbe().start()
-    window.run_box.run_button.click()  # what the Run button does: MainWindow.start_run()
-    assert window.running, window.run_box.status.text()
-    spin(120.0, until=lambda: bool(results))
-    run_lags = probe.stop()
-    cpu1, wall1 = me.cpu_times(), time.perf_counter()
-    assert results and results[0].ok, "the run did not finish ok"
-    gui_cpu = ((cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)) / (wall1 - wall0) * 100
+    # Two runs, their samples pooled: one 5-s run gives only ~300, and p99 is then its 3rd worst.
+    all_lags, app_cpu = [], []
+    for _ in range(2):
+        spin(1.0)
+        cpu0, wall0 = me.cpu_times(), time.perf_counter()
+        probe = LagProbe().start()
+        window.run_box.run_button.click()  # what the Run button does: MainWindow.start_run()
+        assert window.running, window.run_box.status.text()
+        done = len(results) + 1
+        spin(120.0, until=lambda d=done: len(results) == d)
+        lags = probe.stop()
+        cpu1, wall1 = me.cpu_times(), time.perf_counter()
+        result = results[-1]
+        assert len(results) == done and result.ok, "the run did not finish ok"
+        app_cpu.append(((cpu1.user + cpu1.system) - (cpu0.user + cpu0.system))
+                       / (wall1 - wall0) * 100)
+        rows.append(lag_row(f"process-pool run {len(results)}: wall {result.wall_s:.1f} s, "
+                            f"CPU use {result.stats.cpu_util:.0f} %", lags))
+        all_lags += lags
     window.close()
     spin(0.2)
-    result = results[0]
-    rows = [lag_row("idle (idle CPU monitor at 10 Hz)", idle_lags),
-            lag_row(f"process-pool run: 16 × primes(n={n:,}), 2 workers, wall "
-                    f"{result.wall_s:.1f} s, CPU use {result.stats.cpu_util:.0f} %", run_lags)]
+    rows.append(lag_row("**both runs together**", all_lags))
     text = ("### 1. Event-loop lag (10 ms timer lateness), real window 1280×720\n\n"
+            f"Runs: 16 × primes(n={n:,}) on process-pool, 2 workers, started with the Run "
+            "button.\n\n"
             + table(["window state", "samples", "p50", "p95", "p99", "max",
                      f"p99 ≤ {LAG_TARGET_MS:.0f} ms"], rows)
-            + f"\n\nThe app process itself (GUI thread, run thread, event pumps; not the worker "
-            f"processes) used {gui_cpu:.0f} % of one core during the run.\n")
-    return text, pct(run_lags, 99) * 1000 <= LAG_TARGET_MS
+            + "\n\nThe app process itself (GUI thread, run thread, event pumps; not the worker "
+            f"processes) used {' and '.join(f'{c:.0f}' for c in app_cpu)} % of one core during "
+            "the runs.\n")
+    return text, pct(all_lags, 99) * 1000 <= LAG_TARGET_MS
 
 
 # -- 2. timeline with 100,000 bars -------------------------------------------------------------
@@ -401,7 +414,7 @@ def main() -> None:
     from engine.report import machine_line
     from gui.app import _application
 
-    load = os.getloadavg()[0]
+    load_before = os.getloadavg()[0]
     app = _application()  # the app's own pyqtgraph options (no antialiasing, white background)
     command = "python bench/bench_gui.py" + (f" --only {args.only}" if len(only) < 5 else "")
     parts, verdicts = [], {}
@@ -427,7 +440,8 @@ def main() -> None:
     section = (f"{HEADING}\n\n{datetime.date.today().isoformat()} · {machine_line(m)} · "
                f"{m.platform} · Python {platform.python_version()} · PySide6 "
                f"{PySide6.__version__} · pyqtgraph {pyqtgraph.__version__} · Qt offscreen · "
-               f"load average {load:.1f} at the start\n\n"
+               f"load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+               "\n\n"
                f"    {command}\n\n{summary}\n\n" + "\n".join(parts))
     print(summary)
     if args.write:

@@ -299,7 +299,8 @@ class MainWindow(QMainWindow):
     def _follow_now(self) -> None:
         # Before the first run the axis counts from the window opening: nothing lies before 0.
         since = -_LEAD_IN_S if self._run_active else (0.0 if self.last_result is None else None)
-        self.time.follow_to(_clock.now() - self._origin, since=since)
+        self.time.follow_to(_clock.now() - self._origin, since=since,
+                            paged=not self._run_active)
 
     def _progress(self, done: int, total: int) -> None:
         self.run_box.show_progress(done, total, _clock.now() - self._origin)

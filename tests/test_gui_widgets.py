@@ -145,6 +145,29 @@ def test_timeline_holds_100k_bars_in_a_few_items(timeline):
     assert timeline.describe_at(50.0005, 0) is not None
 
 
+def test_zoomed_timeline_draws_only_bars_in_view_and_looks_the_same(timeline, monkeypatch):
+    import gui.timeline
+
+    who = [worker(i) for i in range(4)]
+    events = []
+    for i in range(8000):
+        start = (i // 4) * 0.01
+        events += task(i, who[i % 4], start, start + 0.008)
+    timeline.add_task_events(events)
+    timeline.show()
+    item = timeline.plot.getPlotItem()
+    item.setXRange(5.003, 5.5, padding=0)
+    item.setYRange(0.7, 2.4, padding=0)  # parts of lanes 1 and 2 only
+    (bucket,) = timeline.buckets.values()
+    culled = timeline.grab().toImage()
+    shown = len(bucket.item._shown.ndarray())
+    monkeypatch.setattr(gui.timeline, "_CULL_FROM", 10**9)
+    everything = timeline.grab().toImage()
+
+    assert 2 * 50 <= shown <= 2 * 53  # two lanes × ~0.5 s of 10 ms bars, plus the edges
+    assert culled == everything
+
+
 def test_cpu_plot_holds_samples_for_every_core(qtbot):
     from gui.cpu_plot import CpuPlot
 
@@ -279,3 +302,30 @@ def test_run_and_stop_have_shortcuts(qtbot, tmp_path):
     window = make_window(qtbot, tmp_path)
     assert "Ctrl+R" in [k.toString() for k in window.run_action.shortcuts()]
     assert "Esc" in [k.toString() for k in window.stop_action.shortcuts()]
+
+
+def test_following_the_newest_paints_each_plot_once_per_step(qtbot, tmp_path):
+    from PySide6.QtCore import QEvent, QObject
+
+    window = make_window(qtbot, tmp_path)
+    window.show()
+    qtbot.waitExposed(window)
+    plots = (window.cpu_plot.plot, window.worker_cpu.plot, window.timeline.plot)
+    paints = dict.fromkeys(plots, 0)
+
+    class Count(QObject):
+        def eventFilter(self, watched, event):  # noqa: N802
+            if event.type() == QEvent.Type.Paint:
+                paints[watched.parent()] += 1
+            return False
+
+    counter = Count()
+    for plot in plots:
+        plot.viewport().installEventFilter(counter)
+    steps = 10
+    for step in range(steps):
+        window.time.follow_to(10.0 + step * 0.1)
+        qtbot.wait(20)  # one event-loop pass at least: the paint of this step
+
+    # pyqtgraph used to move the axes mid-paint, which painted every plot twice per step.
+    assert all(steps - 2 <= n <= steps + 2 for n in paints.values()), paints
