@@ -27,11 +27,9 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, wait
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from engine.backends._child import EventPump, process_run_ended, process_run_started  # noqa: E402
-from engine.records import TaskStarted, WorkerId  # noqa: E402
-from engine.run import EventBuffer, RunConfig, execute  # noqa: E402
-from engine.tasks.builtin import primes  # noqa: E402
-from engine.workload import build_workload  # noqa: E402
+# The engine is imported inside the functions, not here: spawned workers re-import this
+# script as their __main__, and the engine's top-level imports (psutil, http.server …) would add
+# ~100 ms to every worker's start — a cost `python main.py`, whose top is light, never pays.
 
 
 def timed(fn: Callable[[], object]) -> float:
@@ -41,6 +39,9 @@ def timed(fn: Callable[[], object]) -> float:
 
 
 def engine_wall(task: str, n: int, count: int, backend: str, workers: int) -> float:
+    from engine.run import RunConfig, execute
+    from engine.workload import build_workload
+
     wl = build_workload([task], count, {"n": str(n)})
     result = execute(RunConfig(wl, backend, workers=workers))
     assert result.ok, result.problems
@@ -49,6 +50,8 @@ def engine_wall(task: str, n: int, count: int, backend: str, workers: int) -> fl
 
 def bare_pool(kind: str, n: int, count: int, workers: int) -> float:
     """The same work on a bare executor, timed the same way (pool start to pool gone)."""
+    from engine.tasks.builtin import primes
+
     def go() -> None:
         if kind == "thread":
             pool: ThreadPoolExecutor | ProcessPoolExecutor = ThreadPoolExecutor(workers)
@@ -61,6 +64,8 @@ def bare_pool(kind: str, n: int, count: int, workers: int) -> float:
 
 def calibrate(target_s: float) -> int:
     """The `primes` size whose single run takes about target_s on this machine."""
+    from engine.tasks.builtin import primes
+
     n = 20_000
     while True:
         took = timed(functools.partial(primes, n))
@@ -72,6 +77,8 @@ def calibrate(target_s: float) -> int:
 
 def speedup_section(rounds: int) -> None:
     """At two task sizes: spawn's fixed start cost (~0.1 s per worker) weighs on the smaller."""
+    from engine.tasks.builtin import primes
+
     backends = ["sequential", "threads", "thread-pool", "process-pool"]
     for target in (0.35, 1.0):
         n = calibrate(target)
@@ -105,6 +112,8 @@ def overhead_section(rounds: int) -> None:
 
 
 def _child_emit(queue: object, count: int) -> None:
+    from engine.records import TaskStarted, WorkerId
+
     who = WorkerId(os.getpid(), threading.get_native_id(), "bench")
     put = queue.put  # type: ignore[attr-defined]
     for i in range(count):
@@ -112,6 +121,10 @@ def _child_emit(queue: object, count: int) -> None:
 
 
 def events_section() -> None:
+    from engine.backends._child import EventPump, process_run_ended, process_run_started
+    from engine.records import TaskStarted, WorkerId
+    from engine.run import EventBuffer
+
     count = 50_000
     print(f"\n## 3. live event stream — {count} events")
     who = WorkerId(1, 2, "bench")
@@ -132,7 +145,7 @@ def events_section() -> None:
         if len(got) == count:
             done.set()
 
-    process_run_started()
+    process_run_started("spawn")
     pump = EventPump(ctx, on_started)
     child = ctx.Process(target=_child_emit, args=(pump.queue, count))
     child.start()

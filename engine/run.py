@@ -31,7 +31,7 @@ from engine.backends.registry import get_backend
 from engine.fixtures import open_fixtures
 from engine.machine import machine_info, usable_cores
 from engine.monitor import CpuMonitor
-from engine.records import TaskStatus
+from engine.records import TaskError, TaskRecord, TaskStatus
 from engine.result import RunResult
 from engine.run_state import Event, EventBuffer, RunState
 from engine.workload import Workload
@@ -217,6 +217,30 @@ class Run:
                         os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
 
     def _main(self) -> None:
+        try:
+            self._result = self._run_to_result()
+        except BaseException as exc:  # noqa: BLE001 — the caller waits for a result: give one
+            self._result = self._failed_result(exc)
+        finally:
+            self._done.set()
+
+    def _failed_result(self, exc: BaseException) -> RunResult:
+        """A result for a run whose machinery itself failed: every task marked lost."""
+        now = self._clock()
+        reason = f"the run failed: {type(exc).__name__}: {exc}"
+        records = tuple(
+            TaskRecord(t.id, t.name, now, None, None, None, 0.0, TaskStatus.LOST,
+                       error=TaskError("RunFailed", reason))
+            for t in self.config.workload.instances({k: "" for k in self.config.workload.fixtures}))
+        cfg = self.config
+        return RunResult(
+            backend=self.backend.name, workload=cfg.workload.as_dict(),
+            workload_label=cfg.workload.label(), requested_workers=self.requested_workers,
+            workers=self.workers, start_method=self.start_method, t0=now, t_end=now,
+            records=records, samples=(), sample_interval_s=cfg.sample_interval_s,
+            machine=machine_info(), problems=(reason,), cancelled=self._cancel.is_set())
+
+    def _run_to_result(self) -> RunResult:
         cfg = self.config
         machine = machine_info()
         problems: list[str] = []
@@ -236,6 +260,7 @@ class Run:
                                  separate_process=True,
                                  watch_children=self.backend_class.uses_processes)
             monitor.start()
+            stack.callback(monitor.stop)  # also when the machinery below fails
             watchdog = None
             if cfg.workload.timeout_s is not None:
                 watchdog = threading.Thread(target=self._enforce_timeouts,
@@ -243,7 +268,7 @@ class Run:
                                             name="corescope-timeouts", daemon=True)
                 watchdog.start()
             if self.backend_class.uses_processes:
-                process_run_started()
+                process_run_started(self.start_method)
             t0 = self._clock()
             try:
                 if not problems:
@@ -258,9 +283,9 @@ class Run:
                 watchdog.join()
             if self.backend_class.uses_processes:
                 process_run_ended()
-            monitor.stop()
+            monitor.stop()  # (stopping twice is harmless)
             state.close_remaining(cancelled=state.cancel.is_set())
-        self._result = RunResult(
+        return RunResult(
             backend=self.backend.name, workload=cfg.workload.as_dict(),
             workload_label=cfg.workload.label(), requested_workers=self.requested_workers,
             workers=self.workers, start_method=self.start_method, t0=t0, t_end=t_end,
@@ -269,7 +294,6 @@ class Run:
             machine=machine, notes=tuple(state.notes), problems=tuple(state.problems + problems),
             cancelled=state.cancel.is_set(), baseline_wall_s=cfg.baseline_wall_s,
             abandoned=state.abandoned)
-        self._done.set()
 
 
 # Built-in tasks notice their own deadline at the next checkpoint (milliseconds); the watchdog

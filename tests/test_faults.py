@@ -67,3 +67,21 @@ def test_a_cancel_that_custom_code_ignores_can_be_abandoned(backend):
     result = run.result()
     assert result.cancelled
     assert {r.status for r in result.records} == {TaskStatus.CANCELLED}
+
+
+def test_a_failure_in_the_runs_own_machinery_still_ends_with_a_result(monkeypatch):
+    import engine.run
+
+    def broken() -> None:
+        raise RuntimeError("helper stop failed")
+
+    monkeypatch.setattr(engine.run, "process_run_ended", broken)
+    wl = build_workload(["primes"], 2, {"n": "100"})
+    run = Run(RunConfig(wl, "process-pool", workers=1)).start()
+    assert run.wait(30), "the caller must never wait forever"
+    result = run.result()
+    assert not result.ok and "helper stop failed" in result.problems[0]
+    assert {r.status for r in result.records} == {TaskStatus.LOST}
+    from engine.backends._child import process_run_ended
+
+    process_run_ended()  # what the broken stand-in skipped: stop mp's helper processes

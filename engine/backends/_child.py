@@ -92,10 +92,24 @@ _active_lock = threading.Lock()
 _active_runs = 0
 
 
-def process_run_started() -> None:
+def process_run_started(start_method: str | None) -> None:
+    """Count a process run in, and start multiprocessing's helpers now, before its clock starts.
+
+    ``process_run_ended`` stops them after every run (see there), so without this each run would
+    pay for relaunching them — a spawned interpreter, competing with the run's own workers for
+    the cores — a cost a long-lived program pays once, not per pool.
+    """
     global _active_runs
     with _active_lock:
         _active_runs += 1
+    from multiprocessing import forkserver, resource_tracker
+
+    try:
+        resource_tracker.ensure_running()
+        if (start_method or default_start_method()) == "forkserver":
+            forkserver.ensure_running()
+    except Exception:  # noqa: BLE001 — an optimisation only; the pool starts them if needed
+        pass
 
 
 def process_run_ended() -> None:
@@ -127,8 +141,8 @@ def process_run_ended() -> None:
                 continue
             try:
                 stop()
-            except (OSError, ChildProcessError):
-                pass  # already gone
+            except Exception:  # noqa: BLE001 — best effort: gone already, or not ours to stop
+                pass  # (in a process that inherited the tracker, its pid is unknown here)
 
 
 class EventPump:
