@@ -19,8 +19,8 @@ _WAITING = 0.35  # task CPU / task wall below this: the task mostly waited
 _ONE_CORE_SLACK = 1.35  # "near one core" means under this many cores' worth
 _HIGH_OVERHEAD = 0.35
 # From bench/bench_backends.py (docs/benchmarks.md): Dask's scheduler adds a few ms per task,
-# so below ~50 ms per task its overhead is more than 10 % of the work.
-DASK_CROSSOVER_S = 0.05
+# so below ~100 ms per task its overhead can be more than 10 % of the work.
+DASK_CROSSOVER_S = 0.1
 
 
 def worker_start_s(result: RunResult) -> float:
