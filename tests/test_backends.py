@@ -59,14 +59,19 @@ def test_lanes_never_hold_overlapping_tasks(backend):
     assert len(set(labels)) == len(labels)
 
 
-@pytest.mark.parametrize("backend", ALL)
-def test_live_events_arrive_in_order_one_each(backend):
-    wl = build_workload(["primes"], 4, {"n": "20000"})
+def live_events(backend, tasks, count, **sets):
+    """Every event of a run, drained while it runs as the window's bridge does."""
+    wl = build_workload(tasks, count, {k: str(v) for k, v in sets.items()})
     live = Run(RunConfig(wl, backend, workers=2, sample_interval_s=0.05)).start()
     events = []
-    while not live.wait(0.02):
+    while not live.wait(0.01):
         events += live.drain_events()
-    events += live.drain_events()
+    return events + live.drain_events()
+
+
+@pytest.mark.parametrize("backend", ALL)
+def test_live_events_arrive_in_order_one_each(backend):
+    events = live_events(backend, ["primes"], 4, n=20000)
     started = [e.id for e in events if isinstance(e, TaskStarted)]
     finished = [e.record.id for e in events if isinstance(e, TaskFinished)]
     assert sorted(started) == sorted(finished) == [0, 1, 2, 3]
@@ -83,12 +88,7 @@ def test_live_events_arrive_in_order_one_each(backend):
 def test_each_worker_ends_a_task_before_it_starts_the_next(backend):
     # Many tiny tasks make a race between a worker's "finished" and its next "started" likely;
     # the live timeline relies on that order to keep one lane per worker.
-    wl = build_workload(["primes"], 24, {"n": "300"})
-    live = Run(RunConfig(wl, backend, workers=2, sample_interval_s=0.05)).start()
-    events = []
-    while not live.wait(0.01):
-        events += live.drain_events()
-    events += live.drain_events()
+    events = live_events(backend, ["primes"], 24, n=300)
     busy: dict[tuple[int, int], int] = {}
     for e in events:
         if isinstance(e, TaskStarted):
