@@ -27,7 +27,8 @@ def main(argv: list[str]) -> int:
         return 0
     from gui.app import run_app
 
-    return run_app(request.config, request.start, request.screenshot, request.exit_after_run)
+    return run_app(request.config, request.start, request.screenshot, request.exit_after_run,
+                   session=request.session)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ The server listens on 127.0.0.1 only.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import tempfile
 import threading
@@ -73,7 +74,8 @@ def http_server() -> Iterator[str]:
 @contextlib.contextmanager
 def temp_root() -> Iterator[str]:
     """A fresh directory for the ``files`` task, removed afterwards whatever happens."""
-    root = tempfile.mkdtemp(prefix="corescope-files-")
+    # The pid in the name lets a test (or a person) tell whose directory it is.
+    root = tempfile.mkdtemp(prefix=f"corescope-files-{os.getpid()}-")
     try:
         yield root
     finally:

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from engine.backends.registry import get_backend
 from engine.result import RunResult
 from engine.run import RunConfig, check_config
 from engine.tables import to_text
@@ -69,8 +70,9 @@ def plan(names: Sequence[str], count: int | None, settings: Mapping[str, str],
             points.append(SweepPoint(value, RunConfig(workload, "sequential", None, None,
                                                       interval), baseline_only=True))
         for backend in backends:
+            uses_processes = get_backend(backend).uses_processes
             config = RunConfig(workload, backend, point_workers,
-                               start_method if backend != "sequential" else None, interval,
+                               start_method if uses_processes else None, interval,
                                scheduler=scheduler if backend == "dask" else None)
             check_config(config)
             points.append(SweepPoint(value, config))

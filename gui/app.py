@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from engine.result import RunResult
 from engine.run import RunConfig
+from engine.session import Session
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2  # the CLI's contract (engine/cli.py)
 # Long enough for the idle monitor to draw a few samples before a screenshot of an idle window.
@@ -57,7 +58,7 @@ def _restore_signals(previous: dict) -> None:
 
 def run_app(config: RunConfig | None = None, start: bool = False,
             screenshot: str | None = None, exit_after_run: bool = False,
-            settings_path: str | None = None) -> int:
+            settings_path: str | None = None, session: Session | None = None) -> int:
     """Show the main window and run the Qt event loop until it closes.
 
     Args:
@@ -69,6 +70,8 @@ def run_app(config: RunConfig | None = None, start: bool = False,
             run to wait for, quit shortly after the window appears.
         settings_path: INI file for remembered choices (default: ``$CORESCOPE_SETTINGS`` or the
             platform's store).
+        session: a loaded session (``engine.session.load``) to show at once, as recorded; with
+            ``exit_after_run`` the window quits shortly after showing it.
 
     Returns:
         0 when the window closed normally or the run was all ok; 1 when the run had failed or
@@ -80,6 +83,8 @@ def run_app(config: RunConfig | None = None, start: bool = False,
     window = MainWindow(settings_path)
     if config is not None:
         window.workload.set_config(config)
+    if session is not None:
+        window.show_session(session)
     window.show()
     outcome = {"code": EXIT_OK, "shot": False}
 

@@ -298,6 +298,22 @@ class WorkloadPanel(QWidget):
         self.custom_spec.setFocus()
         self._edited()
 
+    def workload_choice(self) -> tuple[Workload | None, str | None]:
+        """The chosen workload whatever the backend choice (a comparison picks its own
+        backends), or None and the reason it is not valid."""
+        try:
+            return self._workload(), None
+        except ValueError as exc:
+            return None, str(exc)
+
+    @property
+    def workers(self) -> int | None:
+        return self.workers_spin.value() or None
+
+    @property
+    def start_method(self) -> str:
+        return self.start_combo.currentText()
+
     def _uses_processes(self) -> bool:
         return BACKENDS[self.backend_name].uses_processes
 

@@ -1,4 +1,4 @@
-"""The main window: controls on the left, three plots on one time axis on the right.
+"""The main window: controls on the left; on the right a Live, a Compare and a Sweep page.
 
     ┌ Workload │ Result │ Errors ┐ ┌ follow · window · reset ─────────────────────────┐
     │ task, params, count,       │ │ CPU per core          (% of each core)           │
@@ -7,13 +7,21 @@
     │ Run  Stop  progress  ETA   │ │             time since run start (s)             │
     └────────────────────────────┘ └──────────────────────────────────────────────────┘
 
-Data reaches the plots only through ``RunBridge`` signals, on the GUI thread.
+Data reaches the plots only through ``RunBridge`` signals, on the GUI thread. A comparison or
+sweep is a ``RunSequence`` of ordinary runs on the same bridge, so the Live page shows each run
+as it happens while the Compare or Sweep page collects them.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QFont, QFontMetrics, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QFont,
+    QFontMetrics,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QMainWindow,
@@ -29,12 +37,17 @@ from engine.explain import explain
 from engine.result import RunResult
 from engine.run import ConfigError, Run, RunConfig
 from gui.bridge import RunBridge
+from gui.compare_view import CompareView
 from gui.controls import WorkloadPanel
 from gui.cpu_plot import CpuPlot
+from gui.files import SessionFiles
+from gui.pages import LIVE, PagesMixin
 from gui.plotstyle import set_left_width
 from gui.runbox import RunBox
+from gui.sequence import RunSequence
 from gui.settings import Store, open_settings
 from gui.summary import ErrorsPanel, SummaryPanel
+from gui.sweep_view import SweepView
 from gui.timeline import Timeline
 from gui.timeview import TimeControls
 from gui.worker_cpu import WorkerCpuPlot
@@ -43,11 +56,13 @@ DEFAULT_SIZE = (1280, 720)
 MIN_FONT, MAX_FONT = 7, 40
 # While a run is young, follow mode also shows this much of the idle time before it.
 _LEAD_IN_S = 0.5
-# Built-in tasks stop within ~50 ms of a cancel; code that never checks is given this long.
-ABANDON_AFTER_MS = 1500
+# Built-in tasks stop within ~50 ms of a cancel; only after this long does the window say it
+# is waiting for tasks that ignore the stop and offer to leave them running.
+STUCK_AFTER_S = 0.5
+_STUCK_POLL_MS = 200
 
 
-class MainWindow(QMainWindow):
+class MainWindow(PagesMixin, QMainWindow):
     """CoreScope's window.
 
     Args:
@@ -57,7 +72,8 @@ class MainWindow(QMainWindow):
         idle_monitor: sample CPU between runs.
     """
 
-    run_done = Signal(object)  # RunResult, after the window has shown it
+    run_done = Signal(object)  # RunResult, after the window has shown it (single runs only)
+    sequence_done = Signal(list)  # RunResults of a comparison or sweep, after it is shown
 
     def __init__(self, settings_path: str | None = None, cores: int | None = None,
                  idle_monitor: bool = True) -> None:
@@ -73,6 +89,17 @@ class MainWindow(QMainWindow):
         self.worker_cpu = WorkerCpuPlot()
         self.timeline = Timeline()
         self.time = TimeControls(self.timeline.plot, [self.cpu_plot.plot, self.worker_cpu.plot])
+        self.compare_view = CompareView()
+        self.sweep_view = SweepView()
+        self.sequence = RunSequence(self.bridge, self)
+        self._sequence_view: CompareView | SweepView | None = None
+        self.files = SessionFiles(self)
+        self._replaying = False  # the live page shows a saved run: idle samples stay out
+        self._stopping: Run | None = None  # the run Stop was pressed for
+        self._stop_pressed = 0.0
+        self._stuck_timer = QTimer(self)
+        self._stuck_timer.setInterval(_STUCK_POLL_MS)
+        self._stuck_timer.timeout.connect(self._check_stuck)
         self.last_result: RunResult | None = None
         self.baselines: dict[str, float] = {}  # workload label -> last sequential wall time
         self._origin = _clock.now()
@@ -114,12 +141,17 @@ class MainWindow(QMainWindow):
         right_layout.setSpacing(0)
         right_layout.addWidget(self.time)
         right_layout.addWidget(self.plot_split, 1)
+        self.views = QTabWidget()
+        self.views.addTab(right, "Live")
+        self.views.addTab(self.compare_view, "Compare")
+        self.views.addTab(self.sweep_view, "Sweep")
         self.main_split = QSplitter(Qt.Orientation.Horizontal)
         self.main_split.addWidget(left)
-        self.main_split.addWidget(right)
+        self.main_split.addWidget(self.views)
         self.main_split.setStretchFactor(1, 1)
         self.main_split.setSizes([360, 920])
         self.setCentralWidget(self.main_split)
+        self.setAcceptDrops(True)
 
     def _action(self, menu: object, text: str, keys: tuple, slot: object,
                 checkable: bool = False) -> QAction:
@@ -133,6 +165,8 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
+        self.files.build_menu(file_menu, self._action)
+        file_menu.addSeparator()
         self._action(file_menu, "&Quit", (QKeySequence.StandardKey.Quit, "Ctrl+Q"), self.close)
         run_menu = bar.addMenu("&Run")
         self.run_action = self._action(run_menu, "&Run", ("Ctrl+R", "F5"), self.start_run)
@@ -161,6 +195,17 @@ class MainWindow(QMainWindow):
         b.run_finished.connect(self._run_finished)
         self.run_box.run_button.clicked.connect(self.start_run)
         self.run_box.stop_button.clicked.connect(self.stop_run)
+        self.run_box.leave_button.clicked.connect(self.leave_running)
+        b.task_events.connect(self._sequence_events)
+        b.frame.connect(self._sequence_frame)
+        seq = self.sequence
+        seq.step_started.connect(self._step_started)
+        seq.step_finished.connect(self._step_finished)
+        seq.finished.connect(self._sequence_finished)
+        self.compare_view.compare_requested.connect(self.start_compare)
+        self.compare_view.stop_requested.connect(self.stop_run)
+        self.sweep_view.sweep_requested.connect(self.start_sweep)
+        self.sweep_view.stop_requested.connect(self.stop_run)
         self.workload.changed.connect(self._choices_changed)
         self.time.reset_requested.connect(self.reset_view)
         self.time.follow_box.toggled.connect(self.follow_action.setChecked)
@@ -217,7 +262,8 @@ class MainWindow(QMainWindow):
         font.setPointSize(self._font_size)
         self.setFont(font)
         self.menuBar().setFont(font)
-        for panel in (self.cpu_plot, self.worker_cpu, self.timeline):
+        for panel in (self.cpu_plot, self.worker_cpu, self.timeline, self.compare_view,
+                      self.sweep_view):
             panel.set_font_size(self._font_size)
         self._align_axes()
 
@@ -234,35 +280,59 @@ class MainWindow(QMainWindow):
     # -- runs ------------------------------------------------------------------------------------
     @property
     def running(self) -> bool:
-        return self.bridge.running
+        return self.bridge.running or self.sequence.active
 
     def start_run(self, config: RunConfig | None = None) -> Run | None:
         """Start ``config`` (default: the panel's choices). Returns the run, or None if refused
         (the reason is shown in the window)."""
-        if self.bridge.running:
+        if self.running:
             return None
         config = config if isinstance(config, RunConfig) else self.workload.config
         if config is None:
             self.run_box.show_message(self.workload.problem or "nothing to run", error=True)
             return None
         try:
-            return self.bridge.start(config)
+            run = self.bridge.start(config)
         except ConfigError as exc:
             self.run_box.show_message(str(exc), error=True)
             return None
+        self.views.setCurrentIndex(LIVE)
+        return run
 
     def stop_run(self) -> None:
-        """Cancel the run; tasks that ignore cancelling are abandoned after a grace period."""
+        """Cancel the run (and the rest of a comparison or sweep). Tasks that ignore the cancel
+        are waited for, and the window says so and offers to leave them running."""
         run = self.bridge.run
+        if self.sequence.active:
+            self.sequence.stop()
         if run is not None:
             self.bridge.cancel()
             self.run_box.show_message("stopping: ending workers …")
-            QTimer.singleShot(ABANDON_AFTER_MS, lambda: self._abandon_if_stuck(run))
+            self._stopping = run
+            self._stop_pressed = _clock.now()
+            self._stuck_timer.start()
 
-    def _abandon_if_stuck(self, run: Run) -> None:
-        if self.bridge.run is run and not run.wait(0):
+    def _check_stuck(self) -> None:
+        run = self._stopping
+        if run is None or self.bridge.run is not run or run.wait(0):
+            self._stuck_timer.stop()
+            self.run_box.show_leave(False)
+            return
+        waiting = run.still_running
+        if waiting and _clock.now() - self._stop_pressed >= STUCK_AFTER_S:
+            self.run_box.show_message(
+                f"waiting for {waiting} running task{'s' if waiting != 1 else ''} that "
+                "ignore{} the stop (custom code on threads cannot be interrupted) …".format(
+                    "s" if waiting == 1 else ""))
+            self.run_box.show_leave(True)
+
+    def leave_running(self) -> None:
+        """End the run now; tasks that ignored the stop finish unseen in the background."""
+        run = self.bridge.run
+        if run is not None and run is self._stopping:
             self._abandoned = run.still_running
             self.bridge.abandon()
+        self.run_box.show_leave(False)
 
     def reset_view(self) -> None:
         """Whole last run in view (or follow the newest while running), all lanes shown."""
@@ -278,6 +348,7 @@ class MainWindow(QMainWindow):
     def _run_started(self, run: Run, origin: float) -> None:
         self._origin = origin
         self._run_active = True
+        self._replaying = False
         self._abandoned = 0
         self.timeline.begin_run(origin, run.config.workload.task_names)
         self.worker_cpu.begin_run(origin, run.backend_class.uses_processes)
@@ -289,8 +360,11 @@ class MainWindow(QMainWindow):
         self.run_box.show_progress(0, run.total, 0.0)
         self.time.set_following(True)
         self.time.follow_to(0.0, since=-_LEAD_IN_S)
+        self._choices_changed()
 
     def _samples(self, samples: list) -> None:
+        if self._replaying:
+            return  # a saved run is on show: live samples would land far to its right
         self.cpu_plot.add_samples(samples)
         self.worker_cpu.add_samples(samples)
         if not self._run_active:
@@ -303,7 +377,8 @@ class MainWindow(QMainWindow):
                             paged=not self._run_active)
 
     def _progress(self, done: int, total: int) -> None:
-        self.run_box.show_progress(done, total, _clock.now() - self._origin)
+        if not self._stuck_timer.isActive():
+            self.run_box.show_progress(done, total, _clock.now() - self._origin)
 
     def _frame(self, now: float) -> None:
         self.timeline.advance(now)
@@ -311,11 +386,28 @@ class MainWindow(QMainWindow):
 
     def _run_finished(self, result: RunResult) -> None:
         self._run_active = False
+        self._stuck_timer.stop()
+        self.run_box.show_leave(False)
         label = result.workload_label
         if result.backend == "sequential" and not result.cancelled:
             self.baselines[label] = result.wall_s
         if label in self.baselines:
             result = result.with_baseline(self.baselines[label])
+        self._show_result(result)
+        s = result.stats
+        verdict = ("cancelled" if result.cancelled
+                   else "done" if result.ok else "done, with failures")
+        message = f"{verdict}: {s.ok}/{s.n_tasks} ok in {s.wall_s:.2f} s"
+        if self._abandoned:
+            message += (f"; {self._abandoned} task(s) ignored the stop and finish in the "
+                        "background")
+        self.run_box.show_message(message, error=not result.ok and not result.cancelled)
+        self.run_box.progress.setValue(s.n_tasks - s.cancelled)
+        if not self.sequence.active:
+            self.run_done.emit(result)
+
+    def _show_result(self, result: RunResult) -> None:
+        """The live page's after-run state: plots re-origined, summary, errors, whole run."""
         self.last_result = result
         # From here on the engine's exact start is the origin (ours was read just before it).
         self._origin = result.t0
@@ -328,22 +420,18 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(1)
         self.workload.set_editable(True)
         self._choices_changed()
-        s = result.stats
-        verdict = ("cancelled" if result.cancelled
-                   else "done" if result.ok else "done, with failures")
-        message = f"{verdict}: {s.ok}/{s.n_tasks} ok in {s.wall_s:.2f} s"
-        if self._abandoned:
-            message += (f"; {self._abandoned} task(s) ignored the stop and finish in the "
-                        "background")
-        self.run_box.show_message(message, error=not result.ok and not result.cancelled)
-        self.run_box.progress.setValue(s.n_tasks - s.cancelled)
         self.reset_view()
-        self.run_done.emit(result)
 
     def _choices_changed(self) -> None:
         ok = self.workload.config is not None
-        self.run_box.set_running(self.bridge.running, ok)
-        self.run_action.setEnabled(ok and not self.bridge.running)
+        busy = self.running
+        self.run_box.set_running(busy, ok)
+        self.run_action.setEnabled(ok and not busy)
+        workload, _ = self.workload.workload_choice()
+        if not busy:
+            for view in (self.compare_view, self.sweep_view):
+                view.set_workload(workload, self.workload.workers, self.workload.start_method)
+                view.set_running(False)
         self.run_box.run_button.setToolTip(self.workload.problem or "Start the run (Ctrl+R)")
 
     # -- closing ---------------------------------------------------------------------------------

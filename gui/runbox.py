@@ -26,6 +26,12 @@ class RunBox(QWidget):
         self.progress.setValue(0)
         self.status = QLabel("Ready")
         self.status.setWordWrap(True)
+        # Shown only while a stopped run waits for tasks that ignore the stop.
+        self.leave_button = QPushButton("Leave them running")
+        self.leave_button.setToolTip("End the run now; the tasks still running finish unseen "
+                                     "in the background (a thread cannot be stopped from "
+                                     "outside)")
+        self.leave_button.hide()
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button, 1)
         buttons.addWidget(self.stop_button, 1)
@@ -34,10 +40,16 @@ class RunBox(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
+        layout.addWidget(self.leave_button)
 
     def set_running(self, running: bool, can_run: bool) -> None:
         self.run_button.setEnabled(can_run and not running)
         self.stop_button.setEnabled(running)
+        if not running:
+            self.leave_button.hide()
+
+    def show_leave(self, on: bool) -> None:
+        self.leave_button.setVisible(on)
 
     def show_progress(self, done: int, total: int, elapsed_s: float) -> None:
         self.progress.setFormat("%v / %m tasks")

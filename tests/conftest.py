@@ -38,7 +38,8 @@ def _is_harmless(t: threading.Thread) -> bool:
 
 
 def _temp_roots() -> set[str]:
-    return set(glob.glob(os.path.join(tempfile.gettempdir(), "corescope-files-*")))
+    # Only this test process's: other programs on the machine may be running CoreScope too.
+    return set(glob.glob(os.path.join(tempfile.gettempdir(), f"corescope-files-{os.getpid()}-*")))
 
 
 @pytest.fixture(autouse=True)

@@ -85,3 +85,17 @@ def test_a_failure_in_the_runs_own_machinery_still_ends_with_a_result(monkeypatc
     from engine.backends._child import process_run_ended
 
     process_run_ended()  # what the broken stand-in skipped: stop mp's helper processes
+
+
+@pytest.mark.parametrize("backend", PROCESS)
+def test_the_files_root_and_http_server_are_gone_after_a_crash(backend):
+    import psutil
+
+    wl = build_workload(["crash", "files", "http"], 1,
+                        {"after_s": "0.05", "count": "50", "requests": "3", "latency_ms": "50"})
+    result = execute(RunConfig(wl, backend, workers=3))
+    assert result.records[0].status is TaskStatus.LOST
+    # (the autouse fixture checks the files root is gone)
+    ports = [c.laddr.port for c in psutil.Process().net_connections("tcp")
+             if c.status == "LISTEN"]
+    assert not ports, f"a server is still listening on {ports}"

@@ -143,25 +143,7 @@ def test_run_app_reports_a_config_the_engine_refuses(qtbot, tmp_path):
     assert code == 2
 
 
-def test_stop_gives_up_on_custom_code_that_ignores_it(qtbot, tmp_path):
-    window = make_window(qtbot, tmp_path)
-    panel = window.workload
-    panel.select_task("custom (module:function)")
-    panel.custom_spec.setText("tests/tasks_for_tests.py:uninterruptible")
-    panel.custom_params.setText("seconds=2.5")
-    panel.custom_spec.editingFinished.emit()
-    panel.count_spin.setValue(2)
-    panel.select_backend("thread-pool")
-    panel.workers_spin.setValue(2)
-    window.start_run()
-    qtbot.waitUntil(lambda: len(window.timeline.running) == 2, timeout=10_000)
-    with qtbot.waitSignal(window.run_done, timeout=2500) as finished:
-        window.stop_run()
-
-    result = finished.args[0]
-    assert result.cancelled
-    assert {r.status for r in result.records} == {TaskStatus.CANCELLED}
-    assert "background" in window.run_box.status.text()
+# Stop on code that ignores it (waiting, then "Leave them running"): tests/test_gui_pages.py.
 
 
 def test_bridge_batches_events_and_keeps_their_order(qtbot):

@@ -12,6 +12,7 @@ marked lost.
 from __future__ import annotations
 
 import importlib.util
+import os
 import threading
 from typing import Any
 
@@ -42,6 +43,26 @@ def _kill_loky_workers() -> None:
         terminate(kill_workers=True)
     else:
         executor.shutdown(wait=True, kill_workers=True)
+
+
+def _start_loky_tracker_quietly() -> None:
+    """Start loky's resource tracker with its stderr on the null device.
+
+    After a worker is killed (the crash task) the tracker prints tracebacks about semaphores it
+    no longer knows; they are loky's housekeeping, not the user's problem, and CoreScope's
+    stderr carries one line per real problem. The tracker takes its stderr from fd 2 when it is
+    spawned, so fd 2 points at the null device for the moment of that spawn only.
+    """
+    from joblib.externals.loky.backend import resource_tracker
+
+    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 2)
+        resource_tracker.ensure_running()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
 
 
 def _stop_loky_tracker() -> None:
@@ -77,6 +98,7 @@ class JoblibBackend(Backend):
         if ctx.start_method not in (None, "spawn"):
             ctx.note(f"joblib's loky starts workers its own way; start method "
                      f"{ctx.start_method!r} does not apply")
+        _start_loky_tracker_quietly()
         listener = EventListener(ctx.started, ctx.finished)
         failure: list[str] = []  # the error's name only: a kept exception's traceback would
         # keep loky's pool (and its semaphores) alive past the tracker's stop

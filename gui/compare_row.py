@@ -1,0 +1,181 @@
+"""One backend in a comparison: its name, its timeline and a thin per-core CPU strip.
+
+    ┌──────────────┬───────────────────────────────────────────────┐
+    │ process-pool │ ▇▇▇▇▇▇  ▇▇▇▇▇▇▇      (one lane per worker)     │  Timeline (live widget)
+    │ 1.23 s       │ ░░▒▒▓▓██████▓▓░░     (cores × time, heatmap)   │  CpuStrip
+    └──────────────┴───────────────────────────────────────────────┘
+
+Rows share one x axis (seconds since each run's own start), so a slower backend's bars run
+visibly further right; the window links their x ranges and sets equal left-axis widths.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from engine.records import CpuSample
+from engine.result import RunResult
+from gui import palette
+from gui.plotstyle import LabelAxis, make_plot, set_font
+from gui.replay import task_events, task_names
+from gui.timeline import Timeline
+
+STRIP_HEIGHT = 26
+# The bottom row's strip also carries the time axis: ticks and title need about this much more.
+AXIS_HEIGHT = 50
+TIMELINE_MIN_HEIGHT = 36
+NAME_WIDTH = 140
+STRIP_Y_LABEL = "core"
+
+
+class CpuStrip(QWidget):
+    """Per-core CPU of one finished run as a heatmap (dark 0 % → yellow 100 % of that core).
+
+    A heatmap, not curves: at strip height, two or more overlapping curves are unreadable,
+    while a colour per core and moment stays legible at any core count.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.axis = LabelAxis()
+        self.plot = make_plot(STRIP_Y_LABEL, {"left": self.axis})
+        self.plot.setMinimumHeight(STRIP_HEIGHT)
+        self.plot.setMouseEnabled(x=True, y=False)
+        item = self.plot.getPlotItem()
+        item.showGrid(x=False, y=False)
+        item.invertY(True)
+        self.image = pg.ImageItem(axisOrder="col-major")
+        self.image.setColorMap(pg.colormap.get("cividis"))
+        item.addItem(self.image)
+        self.samples: tuple[CpuSample, ...] = ()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot)
+
+    def show_samples(self, samples: tuple[CpuSample, ...], t0: float) -> None:
+        self.samples = samples
+        if len(samples) < 2:
+            self.image.clear()
+            return
+        t = np.array([s.t for s in samples]) - t0
+        values = np.array([s.per_core for s in samples], dtype=float)
+        cores = values.shape[1]
+        # A uniform grid keeps each image column at its true time on the shared axis.
+        dt = max(0.005, float(np.median(np.diff(t))))
+        n = min(int((t[-1] - t[0]) / dt) + 1, 20_000)
+        grid = t[0] + dt * np.arange(n)
+        idx = np.clip(np.searchsorted(t, grid, side="right") - 1, 0, len(t) - 1)
+        self.image.setImage(values[idx], levels=(0, 100), autoLevels=False)
+        # A sample at t measures the interval before it: its column ends at t.
+        self.image.setRect(QRectF(float(t[0]) - dt, -0.5, n * dt, cores))
+        self.axis.set_labels([f"core {i}" for i in range(cores)])
+        self.plot.getPlotItem().setYRange(-0.5, cores - 0.5, padding=0)
+
+    def clear(self) -> None:
+        self.samples = ()
+        self.image.clear()
+
+
+class CompareRow(QWidget):
+    """A backend's name and wall time beside its timeline and CPU strip.
+
+    Args:
+        label: the backend name.
+        colour: its colour, shared with its bar in the speedup chart.
+    """
+
+    def __init__(self, label: str, colour: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.label = label
+        self.result: RunResult | None = None
+        self.name = QLabel()
+        self.name.setFixedWidth(NAME_WIDTH)
+        self.name.setWordWrap(True)
+        self.name.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self._colour = colour
+        self.timeline = Timeline()
+        # One legend for all rows is shown above them; the name column replaces the title.
+        self.timeline.title.hide()
+        self.timeline.legend.hide()
+        self.timeline.hint.hide()
+        self.timeline.plot.setMinimumHeight(TIMELINE_MIN_HEIGHT)
+        self.timeline.plot.getPlotItem().showAxis("bottom", False)
+        self.strip = CpuStrip()
+        self.strip.plot.getPlotItem().showAxis("bottom", False)
+        plots = QVBoxLayout()
+        plots.setContentsMargins(0, 0, 0, 0)
+        plots.setSpacing(0)
+        plots.addWidget(self.timeline, 1)
+        plots.addWidget(self.strip)
+        self.strip.setFixedHeight(STRIP_HEIGHT)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 2)
+        layout.addWidget(self.name)
+        layout.addLayout(plots, 1)
+        self.set_state("waiting")
+
+    def set_state(self, text: str) -> None:
+        self.name.setText(f'<b style="color:{self._colour}">■</b> <b>{self.label}</b>'
+                          f'<br><span style="color:#555555">{text}</span>')
+
+    def begin(self, origin: float, names: tuple[str, ...]) -> None:
+        self.timeline.begin_run(origin, names)
+        self._hide_timeline_axis()
+        self.strip.clear()
+        self.set_state("running …")
+
+    def finish(self, result: RunResult) -> None:
+        """Show the finished run; origin becomes its exact start."""
+        self.result = result
+        self.timeline.end_run(result.t0)
+        self.strip.show_samples(result.samples, result.t0)
+        state = "cancelled" if result.cancelled else f"{result.wall_s:.2f} s"
+        if not result.cancelled and not result.ok:
+            state += " · failures"
+        self.set_state(state)
+
+    def replay(self, result: RunResult) -> None:
+        """Draw a run that already ended (a saved session)."""
+        self.begin(result.t0, task_names(result))
+        self.timeline.add_task_events(task_events(result))
+        self.finish(result)
+
+    def show_time_axis(self, on: bool, point_size: int) -> None:
+        """Only the bottom row carries tick numbers and the axis title."""
+        if on:
+            set_font(self.strip.plot, point_size, STRIP_Y_LABEL, "time since run start (s)")
+        else:
+            set_font(self.strip.plot, point_size, STRIP_Y_LABEL)
+        self.strip.plot.getPlotItem().showAxis("bottom", on)
+        if on:
+            # pyqtgraph sizes an axis toggled this way without room for its title: fix it.
+            font = QFont()
+            font.setPointSize(point_size)
+            self.strip.plot.getPlotItem().getAxis("bottom").setHeight(
+                2 * QFontMetrics(font).height() + 12)
+        self.strip.plot.getPlotItem().getAxis("left").showLabel(False)
+        self.strip.setFixedHeight(STRIP_HEIGHT + (AXIS_HEIGHT if on else 0))
+
+    def set_font_size(self, point_size: int) -> None:
+        self.timeline.set_font_size(point_size)
+        self._hide_timeline_axis()
+
+    def _hide_timeline_axis(self) -> None:
+        # Timeline sets its time-axis title on begin_run and font changes, which shows the
+        # axis again; in a stack only the bottom strip carries the time axis.
+        item = self.timeline.plot.getPlotItem()
+        item.showAxis("bottom", False)
+        # Lane names ("thread 6460") and "core 0" say what the rows are; two rotated titles
+        # side by side in one narrow row would run into each other.
+        item.getAxis("left").showLabel(False)
+
+    def legend_html(self) -> str:
+        return self.timeline.legend.text()
+
+    @staticmethod
+    def colour(index: int) -> str:
+        return palette.series_colour(index)

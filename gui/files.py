@@ -1,0 +1,218 @@
+"""File menu: save and open sessions, recent files, drag and drop, and exports.
+
+Everything that touches the disk from the window is here, and every path-taking method returns
+True or False and leaves a one-line message in the status bar: a file that cannot be read or
+written never changes what the window shows, and nothing is lost on a failed save. Dialogs
+only pick paths; tests call the path-taking methods directly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QFileDialog, QMenu
+
+from engine import session as sessions
+from engine.export import check_writable, write_json
+from engine.tables import COMPARE_HEADER, compare_rows, tasks_csv, to_csv, to_markdown
+from engine.trace import chrome_trace
+
+if TYPE_CHECKING:
+    from gui.main_window import MainWindow
+
+MAX_RECENT = 8
+RECENT_KEY = "files/recent"
+_SESSION_FILTER = "CoreScope session (*.json);;All files (*)"
+
+
+def _write_text(path: str, text: str) -> None:
+    check_writable(path)
+    tmp = f"{path}.tmp-{os.getpid()}"
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)  # a failed write never leaves half a file under the real name
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+class SessionFiles(QObject):
+    """The File menu's actions for ``window``.
+
+    Args:
+        window: the main window; its ``current_kind()``, ``current_results()``,
+            ``session_extra()``, ``show_session()`` and ``current_view()`` say what to save and
+            where an opened session goes.
+    """
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.last_dir = ""
+
+    # -- menu ------------------------------------------------------------------------------------
+    def build_menu(self, menu: QMenu, action: Callable) -> None:
+        action(menu, "&Open session…", ("Ctrl+O",), self.open_dialog)
+        self.recent_menu = menu.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        action(menu, "&Save session…", ("Ctrl+S",), self.save_dialog)
+        export = menu.addMenu("&Export")
+        action(export, "Chrome &trace (JSON)…", (), lambda: self._export_dialog(
+            self.export_trace, "Chrome trace (*.json)", ".trace.json"))
+        action(export, "Task &records (CSV)…", (), lambda: self._export_dialog(
+            self.export_tasks_csv, "CSV (*.csv)", ".tasks.csv"))
+        action(export, "Results table (&CSV)…", (), lambda: self._export_dialog(
+            self.export_table_csv, "CSV (*.csv)", ".csv"))
+        action(export, "Results table (&Markdown)…", (), lambda: self._export_dialog(
+            self.export_table_markdown, "Markdown (*.md)", ".md"))
+        action(export, "&Image of this view (PNG)…", (), lambda: self._export_dialog(
+            self.export_png, "PNG image (*.png)", ".png"))
+
+    def _tell(self, text: str, error: bool = False) -> None:
+        self.window.show_status(text, error)
+
+    # -- recent files ----------------------------------------------------------------------------
+    def recent(self) -> list[str]:
+        items = self.window.store.get_json(RECENT_KEY, [])
+        return [p for p in items if isinstance(p, str)][:MAX_RECENT]
+
+    def _remember(self, path: str) -> None:
+        path = os.path.abspath(path)
+        items = [path, *(p for p in self.recent() if p != path)][:MAX_RECENT]
+        self.window.store.set(RECENT_KEY, items)
+        self.last_dir = os.path.dirname(path)
+
+    def prune_recent(self) -> list[str]:
+        """Drop recent files that no longer exist (and say so); returns what is left."""
+        items = self.recent()
+        kept = [p for p in items if os.path.isfile(p)]
+        if len(kept) != len(items):
+            self.window.store.set(RECENT_KEY, kept)
+            gone = len(items) - len(kept)
+            self._tell(f"{gone} recent file{'s' if gone != 1 else ''} no longer exist"
+                       f"{'s' if gone == 1 else ''} and {'was' if gone == 1 else 'were'} "
+                       "removed from the list")
+        return kept
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        kept = self.prune_recent()
+        for path in kept:
+            act = self.recent_menu.addAction(os.path.basename(path))
+            act.setToolTip(path)
+            act.setStatusTip(path)
+            act.triggered.connect(lambda _=False, p=path: self.open_path(p))
+        if not kept:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    # -- sessions --------------------------------------------------------------------------------
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open session", self.last_dir,
+                                              _SESSION_FILTER)
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str) -> bool:
+        """Load and show a session; on any problem the window stays as it was."""
+        if self.window.running:
+            self._tell("stop the run before opening a session", error=True)
+            return False
+        try:
+            opened = sessions.load(path)
+        except (sessions.SessionError, OSError) as exc:
+            self._tell(f"cannot open: {exc}", error=True)
+            return False
+        self.window.show_session(opened)
+        self._remember(path)
+        self._tell(f"opened {os.path.basename(path)}: {opened.kind} of {len(opened.runs)} "
+                   f"run{'s' if len(opened.runs) != 1 else ''}, shown as recorded (no re-run)")
+        return True
+
+    def save_dialog(self) -> None:
+        if not self.window.current_results():
+            self._tell("nothing to save yet: finish a run, comparison or sweep first", True)
+            return
+        kind = self.window.current_kind()
+        path, _ = QFileDialog.getSaveFileName(
+            self.window, f"Save {kind} session", os.path.join(self.last_dir,
+                                                              f"corescope-{kind}.json"),
+            _SESSION_FILTER)
+        # The dialog has already asked before replacing an existing file.
+        if path:
+            self.save_path(path, overwrite=True)
+
+    def save_path(self, path: str, overwrite: bool = False) -> bool:
+        """Save what the current view shows as a session of its kind."""
+        results = self.window.current_results()
+        if not results:
+            self._tell("nothing to save yet: finish a run, comparison or sweep first", True)
+            return False
+        kind = self.window.current_kind()
+        try:
+            sessions.save(path, results, kind, self.window.session_extra(), overwrite=overwrite)
+        except (OSError, ValueError) as exc:
+            self._tell(f"not saved: {exc}", error=True)
+            return False
+        self._remember(path)
+        self._tell(f"saved {kind} session to {path}")
+        return True
+
+    # -- exports ---------------------------------------------------------------------------------
+    def _export_dialog(self, write: Callable[[str], bool], filters: str, suffix: str) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self.window, "Export", os.path.join(self.last_dir, f"corescope{suffix}"), filters)
+        if path:
+            write(path)
+
+    def _export(self, path: str, what: str, write: Callable[[str], None],
+                needs_results: bool = True) -> bool:
+        if needs_results and not self.window.current_results():
+            self._tell(f"nothing to export as {what} yet: finish a run first", error=True)
+            return False
+        try:
+            write(path)
+        except (OSError, ValueError) as exc:
+            self._tell(f"{what} not written: {exc}", error=True)
+            return False
+        self._tell(f"wrote {what} to {path}")
+        return True
+
+    def export_trace(self, path: str) -> bool:
+        """Chrome trace of the current run or comparison (one process group per run)."""
+        def write(p: str) -> None:
+            check_writable(p)
+            write_json(p, chrome_trace(self.window.current_results()))
+        return self._export(path, "the Chrome trace", write)
+
+    def export_tasks_csv(self, path: str) -> bool:
+        return self._export(path, "the task records",
+                            lambda p: _write_text(p, tasks_csv(self.window.current_results())))
+
+    def export_table_csv(self, path: str) -> bool:
+        return self._export(path, "the results table", lambda p: _write_text(
+            p, to_csv(COMPARE_HEADER, compare_rows(self.window.current_results()))))
+
+    def export_table_markdown(self, path: str) -> bool:
+        return self._export(path, "the results table", lambda p: _write_text(
+            p, to_markdown(COMPARE_HEADER, compare_rows(self.window.current_results()))))
+
+    def export_png(self, path: str) -> bool:
+        def write(p: str) -> None:
+            check_writable(p)
+            if not self.window.current_view().grab().save(p, "PNG"):
+                raise OSError(f"could not write the image to {p}")
+        return self._export(path, "the image", write, needs_results=False)
+
+    # -- drag and drop ---------------------------------------------------------------------------
+    @staticmethod
+    def dropped_path(mime: object) -> str | None:
+        """The one local .json file in a drag, if that is what it carries."""
+        urls = mime.urls() if mime.hasUrls() else []  # type: ignore[attr-defined]
+        paths = [u.toLocalFile() for u in urls if u.isLocalFile()]
+        if len(paths) == 1 and paths[0].lower().endswith(".json"):
+            return paths[0]
+        return None
