@@ -99,3 +99,38 @@ def test_the_files_root_and_http_server_are_gone_after_a_crash(backend):
     ports = [c.laddr.port for c in psutil.Process().net_connections("tcp")
              if c.status == "LISTEN"]
     assert not ports, f"a server is still listening on {ports}"
+
+
+def _is_worker(p) -> bool:
+    import psutil
+
+    try:
+        return "spawn_main" in " ".join(p.cmdline())
+    except psutil.Error:  # exited meanwhile
+        return False
+
+
+def test_mp_pool_ends_even_when_an_idle_worker_is_killed_from_outside():
+    """An idle multiprocessing.Pool worker holds the task queue's lock while it waits; killed
+    then (by a task manager, say), it would hang Pool.terminate() forever."""
+    import os
+    import signal
+
+    import psutil
+
+    wl = build_workload(["sleep", "primes"], 1, {"seconds": "1.5", "n": "100"})
+    run = Run(RunConfig(wl, "mp-pool", workers=2)).start()
+    deadline = time.monotonic() + 20
+    while run.still_running == 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    busy = run._state.running()[0]  # the sleep; the other worker's primes is over at once
+    idle: list = []
+    while not idle:  # the other worker, once started, waits for work holding the queue lock
+        assert time.monotonic() < deadline
+        idle = [p for p in psutil.Process().children() if p.pid != busy and _is_worker(p)]
+        time.sleep(0.05)
+    time.sleep(0.3)
+    os.kill(idle[0].pid, signal.SIGKILL)
+    assert run.wait(15), "the run must end"
+    assert [r.status for r in run.result().records] == [TaskStatus.OK, TaskStatus.OK]

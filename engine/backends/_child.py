@@ -21,8 +21,8 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.context
 import os
-import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -47,29 +47,40 @@ def mp_context(method: str | None) -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context(method or default_start_method())
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to SIGKILL this worker when the process that started it dies, so a killed app
-    leaves no orphan burning a core. Elsewhere the pool's own pipes end the workers."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
-        import signal
+_watching = False
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1  # from <linux/prctl.h>
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
-        if os.getppid() == 1:  # the parent already died between fork and prctl
-            os._exit(1)
-    except (OSError, AttributeError):
-        pass
+
+def watch_parent(poll_s: float = 0.5) -> None:
+    """End this worker when the process that started it dies, so a killed app leaves no orphan
+    burning a core.
+
+    A thread polls the parent pid rather than Linux's PR_SET_PDEATHSIG: that signal fires when
+    the *thread* that created the worker exits, and multiprocessing.Pool creates replacement
+    workers from a helper thread that exits at ``terminate()`` — killing a worker that may hold
+    the pool's queue lock, which then hangs ``terminate()`` forever (seen in this suite). The
+    poll costs one syscall every half second. Under forkserver the parent is the fork server,
+    which itself exits when the app dies.
+    """
+    global _watching
+    if _watching:
+        return
+    _watching = True
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(poll_s)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="corescope-parent-watch", daemon=True).start()
 
 
 def init_worker(events: Any) -> None:
     """Pool initializer: runs once in each worker process."""
     global _events
     _events = events
-    _die_with_parent()
+    watch_parent()
     # Ctrl-C in a terminal reaches the whole process group. The engine answers it by cancelling
     # the run and ending the workers itself; a worker that also raised KeyboardInterrupt would
     # record a bogus task error, or, in multiprocessing.Pool, wedge the pool.

@@ -16,6 +16,7 @@ import os
 import threading
 from typing import Any
 
+from engine.backends._child import watch_parent
 from engine.backends._socket_events import EventListener, send
 from engine.backends.base import Availability, Backend, RunContext
 from engine.worker import run_task
@@ -23,6 +24,9 @@ from engine.workload import TaskInstance
 
 
 def _run_in_loky_worker(inst: TaskInstance, address: str, authkey: bytes) -> None:
+    # loky workers notice a dead parent only between tasks; a long task would run on orphaned.
+    watch_parent()
+
     def emit(item: Any) -> None:
         send(address, authkey, item)
 

@@ -8,6 +8,7 @@ on a worker that exited abnormally is marked lost and the rest of the run carrie
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from typing import Any
 
 from engine.backends._child import EventPump, init_worker, mp_context, run_in_worker
@@ -47,6 +48,25 @@ class MpPoolBackend(Backend):
                         code = seen[pid].exitcode if pid in seen else "unknown"
                         ctx.lost([task_id], f"worker process {pid} died (exit code {code})")
         finally:
-            pool.terminate()
-            pool.join()
+            _terminate(pool)
             pump.close()
+
+
+def _terminate(pool: Any) -> None:
+    """``pool.terminate()``, unstuck if a dead worker holds the pool's queue lock.
+
+    An idle Pool worker waits for work while holding the task queue's read lock; one killed
+    from outside at that moment (a SIGKILL from a task manager) never releases it, and
+    ``terminate()`` waits for that lock forever. A multiprocessing Lock can be released by
+    another process, so after a grace period we release it on the dead worker's behalf.
+    """
+    stopper = threading.Thread(target=pool.terminate, name="corescope-pool-stop", daemon=True)
+    stopper.start()
+    stopper.join(2)  # a healthy terminate() takes well under a second
+    if stopper.is_alive():
+        try:
+            pool._inqueue._rlock.release()
+        except (AttributeError, ValueError):
+            pass  # not locked after all
+        stopper.join(5)
+    pool.join()
