@@ -111,12 +111,24 @@ class JoblibBackend(Backend):
             # The result generator blocks between results, so it gets a thread of its own and
             # the run thread stays free to notice a cancel.
             try:
+                calls = ((ctx.submit(inst), listener.address, listener.authkey)
+                         for inst in tasks)
+                if ctx.workers == 1:
+                    # Parallel(n_jobs=1) runs every task in the calling process — here, the
+                    # app itself. One loky worker process keeps this a process backend.
+                    from joblib.externals.loky import get_reusable_executor
+
+                    pool = get_reusable_executor(max_workers=1)
+                    for fut in [pool.submit(_run_in_loky_worker, *args) for args in calls]:
+                        fut.result()
+                        if ctx.cancel.is_set():
+                            return
+                    return
                 # max_nbytes=None: no memmapping folder (our arguments are small), so nothing
                 # is left in /dev/shm for loky's tracker to complain about.
                 results = Parallel(n_jobs=ctx.workers, backend="loky", max_nbytes=None,
                                    return_as="generator_unordered")(
-                    delayed(_run_in_loky_worker)(ctx.submit(inst), listener.address,
-                                                 listener.authkey) for inst in tasks)
+                    delayed(_run_in_loky_worker)(*args) for args in calls)
                 for _ in results:
                     if ctx.cancel.is_set():
                         return
