@@ -54,6 +54,15 @@ class _Server(ThreadingHTTPServer):
     # A demo may open hundreds of connections at once; the default backlog of 5 would reset some.
     request_queue_size = 512
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that goes away mid-response (a worker killed by a crash or a cancel) is
+        # expected here; socketserver would print a traceback to the app's stderr for it.
+        import sys
+
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
 
 @contextlib.contextmanager
 def http_server() -> Iterator[str]:

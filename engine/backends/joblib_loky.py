@@ -47,6 +47,13 @@ def _kill_loky_workers() -> None:
         terminate(kill_workers=True)
     else:
         executor.shutdown(wait=True, kill_workers=True)
+    # loky keeps the shut-down executor in a module global until the next call replaces it,
+    # and with it the executor's semaphores; finalised later (in another run), they would
+    # restart loky's tracker as a new child process. Drop it so they go now.
+    with reusable_executor._executor_lock:
+        if reusable_executor._executor is executor:
+            reusable_executor._executor = None
+            reusable_executor._executor_kwargs = None
 
 
 def _start_loky_tracker_quietly() -> None:
@@ -73,9 +80,13 @@ def _stop_loky_tracker() -> None:
     """Stop loky's resource tracker process. Every loky semaphore must be gone first (a late
     finaliser would start a new tracker), hence the collect."""
     import gc
+    import multiprocessing
 
     from joblib.externals.loky.backend import resource_tracker
 
+    # A worker killed by a crash stays in multiprocessing's table of children, holding a lock
+    # of its pool, until someone asks who is still alive; asking reaps it.
+    multiprocessing.active_children()
     gc.collect()
     stop = getattr(getattr(resource_tracker, "_resource_tracker", None), "_stop", None)
     if stop is not None:
