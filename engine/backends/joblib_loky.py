@@ -56,6 +56,34 @@ def _kill_loky_workers() -> None:
             reusable_executor._executor_kwargs = None
 
 
+_runs_active = 0
+_guard_installed = False
+
+
+def _guard_late_unregisters() -> None:
+    """Make a loky semaphore finalised after its run a no-op for the tracker.
+
+    loky's semaphores unregister themselves from its resource tracker when garbage-collected,
+    and an unregister (re)starts the tracker if none runs. One collected after CoreScope
+    stopped the tracker (the run is over) would start a fresh tracker process that lingers as
+    a child of the app, only to report that it never heard of that semaphore. Between joblib
+    runs there is no tracker to tell, so the call is dropped; during a run it goes through.
+    """
+    global _guard_installed
+    if _guard_installed:
+        return
+    from joblib.externals.loky.backend import resource_tracker
+
+    original = resource_tracker.unregister
+
+    def unregister(name: str, rtype: str) -> None:
+        if _runs_active:
+            original(name, rtype)
+
+    resource_tracker.unregister = unregister
+    _guard_installed = True
+
+
 def _start_loky_tracker_quietly() -> None:
     """Start loky's resource tracker with its stderr on the null device.
 
@@ -113,6 +141,9 @@ class JoblibBackend(Backend):
         if ctx.start_method not in (None, "spawn"):
             ctx.note(f"joblib's loky starts workers its own way; start method "
                      f"{ctx.start_method!r} does not apply")
+        global _runs_active
+        _guard_late_unregisters()
+        _runs_active += 1
         _start_loky_tracker_quietly()
         listener = EventListener(ctx.started, ctx.finished)
         failure: list[str] = []  # the error's name only: a kept exception's traceback would
@@ -156,7 +187,9 @@ class JoblibBackend(Backend):
                 driver.join(timeout=10)
             _kill_loky_workers()  # after a cancel this also ends the blocked driver
             driver.join(timeout=10)
-            _stop_loky_tracker()
+            _runs_active -= 1
+            if not _runs_active:
+                _stop_loky_tracker()
             listener.close()
         if failure and not ctx.cancel.is_set():
             reason = f"worker process died; joblib aborted the run ({failure[0]})"
