@@ -158,7 +158,9 @@ class CpuPlot(PlotPanel):
         else:
             self.core_axis.set_labels(None)
             item.invertY(False)
-            item.setYRange(0, 100, padding=0.04)
+            # Headroom above 100 so the "100" tick label is drawn (pyqtgraph drops a label that
+            # would touch the edge) and a saturated core is a line, not the frame.
+            item.setYRange(-3, 108, padding=0)
         self.set_font_size(self._font_size)
         self._update_legend()
         self.refresh()
