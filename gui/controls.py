@@ -97,6 +97,10 @@ class WorkloadPanel(QWidget):
         self.start_combo.addItems(valid_start_methods())
         self.start_combo.setCurrentText(default_start_method())
         self.start_combo.setToolTip("how worker processes start; spawn is safe under a GUI")
+        self.scheduler_edit = QLineEdit()
+        self.scheduler_edit.setPlaceholderText("empty: start a local cluster")
+        self.scheduler_edit.setToolTip("dask: use the running cluster at tcp://host:port "
+                                       "instead of starting one (it is left running)")
         self.preset_note = QLabel()
         self.preset_note.setWordWrap(True)
         self.preset_note.hide()
@@ -127,6 +131,8 @@ class WorkloadPanel(QWidget):
         form.addRow(self.backend_about)
         form.addRow("Workers", self.workers_spin)
         form.addRow("Start method", self.start_combo)
+        form.addRow("Scheduler", self.scheduler_edit)
+        self._form = form
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.preset_note)
@@ -140,6 +146,7 @@ class WorkloadPanel(QWidget):
         self.backend_combo.currentIndexChanged.connect(self._validate)
         self.workers_spin.valueChanged.connect(self._validate)
         self.start_combo.currentIndexChanged.connect(self._validate)
+        self.scheduler_edit.editingFinished.connect(self._validate)
         # Custom specs are checked when editing ends, not per keystroke: checking imports the
         # module, and half-typed names can be real modules with side effects ("antigravity").
         self.custom_spec.editingFinished.connect(self._edited)
@@ -330,9 +337,16 @@ class WorkloadPanel(QWidget):
             return build_workload([spec], self.count_spin.value(), parse_settings(pairs))
         return build_workload([self.task_name], self.count_spin.value(), self.params.values())
 
+    @property
+    def scheduler(self) -> str | None:
+        """The dask scheduler address, if the backend takes one and the field is filled."""
+        text = self.scheduler_edit.text().strip()
+        return text if text and BACKENDS[self.backend_name].accepts_scheduler else None
+
     def _validate(self) -> None:
         cls = BACKENDS[self.backend_name]
         self.start_combo.setEnabled(cls.uses_processes)
+        self._form.setRowVisible(self.scheduler_edit, cls.accepts_scheduler)
         self.workers_spin.setEnabled(not cls.worker_per_task)
         self.workers_spin.setToolTip("this backend starts one worker per task"
                                      if cls.worker_per_task else
@@ -348,7 +362,7 @@ class WorkloadPanel(QWidget):
             self._mark_refused_backends(workload)
             config = RunConfig(workload, cls.name, self.workers_spin.value() or None,
                                self.start_combo.currentText() if cls.uses_processes else None,
-                               self._sample_interval_s)
+                               self._sample_interval_s, scheduler=self.scheduler)
             try:
                 check_config(config)
                 self.config = config

@@ -252,6 +252,28 @@ def test_crash_task_on_a_thread_backend_disables_run_with_the_reason(qtbot, tmp_
     assert window.workload.problem is None and window.run_box.run_button.isEnabled()
 
 
+def test_dask_scheduler_field_shows_for_dask_only_and_is_checked_inline(qtbot, tmp_path):
+    pytest.importorskip("distributed")
+    window = make_window(qtbot, tmp_path)
+    window.show()
+    window.workload.select_task("primes")
+    window.workload.select_backend("thread-pool")
+    assert not window.workload.scheduler_edit.isVisible()
+    window.workload.select_backend("dask")
+    assert window.workload.scheduler_edit.isVisible()
+    assert window.workload.config is not None and window.workload.config.scheduler is None
+
+    window.workload.scheduler_edit.setText("not an address")
+    window.workload.scheduler_edit.editingFinished.emit()
+    assert "tcp://host:port" in window.workload.problem
+    assert not window.run_box.run_button.isEnabled()
+
+    window.workload.scheduler_edit.setText("tcp://127.0.0.1:8786")
+    window.workload.scheduler_edit.editingFinished.emit()
+    assert window.workload.problem is None
+    assert window.workload.config.scheduler == "tcp://127.0.0.1:8786"
+
+
 def test_unavailable_backend_is_disabled_with_its_reason(qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(BACKENDS["threads"], "availability",
                         classmethod(lambda cls: Availability(False, "not on this test machine")))
