@@ -36,3 +36,16 @@ def task(task_id: int, who: WorkerId, start: float, end: float, cpu_s: float | N
     record = TaskRecord(task_id, name, start, start, end, who,
                         end - start if cpu_s is None else cpu_s, status)
     return TaskStarted(task_id, name, start, who), TaskFinished(record)
+
+
+def choose_workload(window, task: str, params: dict[str, str], count: int, workers: int,
+                    backend: str = "thread-pool") -> None:
+    """Fill the workload panel the way a user would."""
+    panel = window.workload
+    panel.task_combo.setCurrentIndex(panel.task_combo.findData(task))
+    for name, raw in params.items():
+        panel.params.editors[name].field.setText(raw)
+    panel.count_spin.setValue(count)
+    panel.backend_combo.setCurrentIndex(panel.backend_combo.findData(backend))
+    panel.workers_spin.setValue(workers)
+    assert panel.problem is None, panel.problem

@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest_gui import make_window, no_children
+from conftest_gui import choose_workload, make_window, no_children
 
 from engine import session as sessions
 from engine.records import TaskStatus
@@ -17,18 +17,6 @@ pytestmark = pytest.mark.gui
 
 RUN_TIMEOUT_MS = 90_000
 COMPARED = ["sequential", "thread-pool", "process-pool"]
-
-
-def _choose(window, task: str, params: dict[str, str], count: int, workers: int,
-            backend: str = "thread-pool") -> None:
-    panel = window.workload
-    panel.task_combo.setCurrentIndex(panel.task_combo.findData(task))
-    for name, raw in params.items():
-        panel.params.editors[name].field.setText(raw)
-    panel.count_spin.setValue(count)
-    panel.backend_combo.setCurrentIndex(panel.backend_combo.findData(backend))
-    panel.workers_spin.setValue(workers)
-    assert panel.problem is None, panel.problem
 
 
 def _compare(qtbot, window, backends=COMPARED):
@@ -43,7 +31,7 @@ def _compare(qtbot, window, backends=COMPARED):
 
 def test_a_comparison_from_the_window(qtbot, tmp_path):
     window = make_window(qtbot, tmp_path)
-    _choose(window, "primes", {"n": "20000"}, 4, 2)
+    choose_workload(window, "primes", {"n": "20000"}, 4, 2)
     results = _compare(qtbot, window)
 
     view = window.compare_view
@@ -113,7 +101,7 @@ def test_a_comparison_from_the_window(qtbot, tmp_path):
 
 def test_a_run_session_round_trip_and_bad_files(qtbot, tmp_path):
     window = make_window(qtbot, tmp_path)
-    _choose(window, "primes", {"n": "20000"}, 4, 2, backend="thread-pool")
+    choose_workload(window, "primes", {"n": "20000"}, 4, 2, backend="thread-pool")
     with qtbot.waitSignal(window.run_done, timeout=RUN_TIMEOUT_MS) as finished:
         window.start_run()
     result = finished.args[0]
@@ -157,7 +145,7 @@ def test_a_run_session_round_trip_and_bad_files(qtbot, tmp_path):
 
 def test_a_sweep_from_the_window_and_its_session(qtbot, tmp_path):
     window = make_window(qtbot, tmp_path)
-    _choose(window, "sleep", {"seconds": "0.1"}, 4, 1)
+    choose_workload(window, "sleep", {"seconds": "0.1"}, 4, 1)
     view = window.sweep_view
     view.backends.set_checked(["thread-pool"])
     view.knob_combo.setCurrentText("workers")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest_gui import make_window, no_children
+from conftest_gui import choose_workload, make_window, no_children
 
 from engine.records import TaskStatus
 
@@ -12,26 +12,13 @@ pytestmark = pytest.mark.gui
 RUN_TIMEOUT_MS = 60_000
 
 
-def _choose(window, task: str, params: dict[str, str], count: int, backend: str,
-            workers: int) -> None:
-    """Fill the panel the way a user would."""
-    panel = window.workload
-    panel.task_combo.setCurrentIndex(panel.task_combo.findData(task))
-    for name, raw in params.items():
-        panel.params.editors[name].field.setText(raw)
-    panel.count_spin.setValue(count)
-    panel.backend_combo.setCurrentIndex(panel.backend_combo.findData(backend))
-    panel.workers_spin.setValue(workers)
-    assert panel.problem is None, panel.problem
-
-
 @pytest.mark.parametrize("backend", ["thread-pool", "process-pool"])
 def test_a_run_started_from_the_window(qtbot, tmp_path, backend):
     from PySide6.QtCore import Qt
 
     window = make_window(qtbot, tmp_path, idle_monitor=True)
     window.show()
-    _choose(window, "primes", {"n": "20000"}, 4, backend, 2)
+    choose_workload(window, "primes", {"n": "20000"}, 4, 2, backend=backend)
     with qtbot.waitSignal(window.run_done, timeout=RUN_TIMEOUT_MS) as finished:
         qtbot.mouseClick(window.run_box.run_button, Qt.MouseButton.LeftButton)
     result = finished.args[0]
@@ -55,7 +42,7 @@ def test_a_run_started_from_the_window(qtbot, tmp_path, backend):
 
 def test_speedup_against_the_last_sequential_run_of_the_same_workload(qtbot, tmp_path):
     window = make_window(qtbot, tmp_path)
-    _choose(window, "primes", {"n": "20000"}, 4, "sequential", 1)
+    choose_workload(window, "primes", {"n": "20000"}, 4, 1, backend="sequential")
     with qtbot.waitSignal(window.run_done, timeout=RUN_TIMEOUT_MS) as baseline:
         window.start_run()
     window.workload.select_backend("thread-pool")
@@ -71,7 +58,7 @@ def test_stop_ends_a_run_within_two_seconds(qtbot, tmp_path):
     from PySide6.QtCore import Qt
 
     window = make_window(qtbot, tmp_path, idle_monitor=True)
-    _choose(window, "sleep", {"seconds": "5"}, 4, "thread-pool", 2)
+    choose_workload(window, "sleep", {"seconds": "5"}, 4, 2, backend="thread-pool")
     window.start_run()
     qtbot.waitUntil(lambda: len(window.timeline.running) == 2, timeout=10_000)
     with qtbot.waitSignal(window.run_done, timeout=2000) as finished:
@@ -89,7 +76,7 @@ def test_stop_ends_a_run_within_two_seconds(qtbot, tmp_path):
 
 def test_closing_the_window_mid_run_leaves_no_worker_behind(qtbot, tmp_path):
     window = make_window(qtbot, tmp_path, idle_monitor=True)
-    _choose(window, "sleep", {"seconds": "5"}, 2, "process-pool", 2)
+    choose_workload(window, "sleep", {"seconds": "5"}, 2, 2, backend="process-pool")
     window.show()
     window.start_run()
     qtbot.waitUntil(lambda: len(window.timeline.running) == 2, timeout=20_000)
