@@ -172,10 +172,13 @@ def test_sampler_process_keeps_its_rate_while_threads_fight_over_the_gil():
     from engine.run import RunConfig, execute
     from engine.workload import build_workload
 
-    result = execute(RunConfig(build_workload(["primes"], 4, {"n": "150000"}), "threads",
+    result = execute(RunConfig(build_workload(["primes"], 4, {"n": "200000"}), "threads",
                                sample_interval_s=0.05))
     expected = result.wall_s / 0.05
     assert len(result.samples) >= 0.6 * expected
-    # Four threads, one core's worth of CPU between them (the GIL), seen per thread.
-    busy = [s for s in result.samples if sum(s.threads.values()) > 50]
-    assert busy and all(sum(s.threads.values()) < 140 for s in busy)
+    # Four threads, one core's worth of CPU between them (the GIL), seen per thread. Thread
+    # CPU counters tick every 10 ms, so one 50 ms sample can read 20 % high or low: judge the
+    # mean over the run.
+    busy = [sum(s.threads.values()) for s in result.samples if sum(s.threads.values()) > 30]
+    assert len(busy) >= 5
+    assert 60 < sum(busy) / len(busy) < 130
