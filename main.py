@@ -13,6 +13,18 @@ from __future__ import annotations
 import sys
 
 
+def _no_display() -> str | None:
+    """Why a window cannot open here, or None. Qt itself would abort with a core dump."""
+    import os
+
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return ("no display to open the window on (DISPLAY is not set); the headless CLI works "
+            "anywhere: python main.py --help")
+
+
 def main(argv: list[str]) -> int:
     from engine import cli
 
@@ -25,6 +37,10 @@ def main(argv: list[str]) -> int:
         return cli.EXIT_USAGE
     if argv[:1] == ["-h"] or "--help" in argv:
         return 0
+    problem = _no_display()
+    if problem:
+        sys.stderr.write(f"corescope: error: {problem}\n")
+        return cli.EXIT_USAGE
     from gui.app import run_app
 
     return run_app(request.config, request.start, request.screenshot, request.exit_after_run,

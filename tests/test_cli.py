@@ -354,3 +354,14 @@ def test_a_second_ctrl_c_leaves_uninterruptible_tasks_and_exits_promptly():
     assert proc.returncode == 130
     assert "waiting for 2 running task(s)" in out
     assert "2 cancelled" in out
+
+
+def test_the_window_without_a_display_is_one_line_not_a_qt_abort():
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "main.py")], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=60)
+    if not sys.platform.startswith("linux"):
+        pytest.skip("a display is always there off Linux")
+    assert out.returncode == 2
+    assert out.stderr.startswith("corescope: error: no display") and "Traceback" not in out.stderr
