@@ -108,9 +108,6 @@ class CpuSample:
         return sum(self.per_core) / len(self.per_core) if self.per_core else 0.0
 
 
-Event = TaskStarted | TaskFinished
-
-
 @dataclass(frozen=True)
 class MachineInfo:
     """What the run ran on; saved with every result so a file explains itself."""

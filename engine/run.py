@@ -25,7 +25,12 @@ import threading
 from dataclasses import dataclass
 
 from engine import clock as _clock
-from engine.backends._child import process_run_ended, process_run_started, valid_start_methods
+from engine.backends._child import (
+    default_start_method,
+    process_run_ended,
+    process_run_started,
+    valid_start_methods,
+)
 from engine.backends.base import Backend
 from engine.backends.registry import get_backend
 from engine.fixtures import open_fixtures
@@ -138,8 +143,6 @@ class Run:
         self.requested_workers = config.workers or cores
         self.start_method = config.start_method
         if self.backend_class.uses_processes and self.start_method is None:
-            from engine.backends._child import default_start_method
-
             self.start_method = default_start_method()
         self._state: RunState | None = None
         self._cancel = threading.Event()
