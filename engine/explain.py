@@ -11,6 +11,7 @@ from statistics import mean
 
 from engine.backends.registry import get_backend
 from engine.result import RunResult
+from engine.stats import mean_host_cores
 
 # Thresholds, in the units the stats use. Chosen from runs on 2- and 16-core machines: a
 # GIL-bound thread run sits at 0.9–1.2 cores' worth of CPU; a start-cost-bound run has most of
@@ -40,8 +41,8 @@ def worker_start_s(result: RunResult) -> float:
 def explain(result: RunResult) -> list[str]:
     s = result.stats
     backend = get_backend(result.backend)
-    cores = result.machine.usable_cores
-    ideal = max(1, min(result.workers, cores))
+    cores = result.cores
+    ideal = result.ideal
     lines: list[str] = []
     if result.cancelled:
         lines.append(f"Cancelled: {s.ok} of {s.n_tasks} tasks finished; figures cover the part "
@@ -54,6 +55,10 @@ def explain(result: RunResult) -> list[str]:
         return lines or ["No task ran."]
 
     cores_used = (s.cpu_util or 0.0) / 100 * result.machine.logical_cores
+    on_hosts = mean_host_cores(result.host_samples, result.t0, result.t_end)
+    where = "this machine"
+    if on_hosts is not None:  # the work ran on a cluster's hosts: their CPU is the one to judge
+        cores_used, where = on_hosts, "the cluster's hosts"
     # Cores' worth of CPU the tasks themselves consumed: unlike the machine-wide figure it is
     # blind to other programs, and it separates "waited on the GIL" (≈ 1 core in total, however
     # many threads) from "waited on I/O" (≈ 0).
@@ -76,16 +81,22 @@ def explain(result: RunResult) -> list[str]:
             f"Threads used {task_cores:.1f} cores at once: this work runs outside the GIL "
             "(C code such as hashlib releases it), so threads scale.")
     elif backend.uses_processes:
-        lines.append(f"Each worker process has its own interpreter and GIL: CPU reached "
-                     f"{cores_used:.1f} of {cores} cores on average.")
+        lines.append(f"Each worker process has its own interpreter and GIL: CPU on {where} "
+                     f"reached {cores_used:.1f} of {cores} cores on average.")
 
     start_ms = worker_start_s(result) * 1000
+    # A running cluster's workers exist already: the wait is connecting and scheduling.
+    first = (f"Workers began their first task {start_ms:.0f} ms after the run started "
+             "(connecting to the cluster, scheduling)" if result.scheduler else
+             f"A worker process took {start_ms:.0f} ms to start its first task")
     if backend.uses_processes and s.overhead_share > _HIGH_OVERHEAD:
         mean_ms = s.busy_s / s.n_tasks * 1000
         lines.append(
             f"Start-up and messaging cost dominated: {s.overhead_share:.0%} of the workers' time "
-            f"was outside tasks. A worker process took {start_ms:.0f} ms to start its first "
-            f"task; tasks averaged {mean_ms:.0f} ms. Bigger tasks amortise the start.")
+            f"was outside tasks. {first}; tasks averaged {mean_ms:.0f} ms. Bigger tasks "
+            "amortise the start.")
+    elif result.scheduler:
+        lines.append(f"{first}.")
     elif backend.uses_processes:
         lines.append(f"Starting a worker process cost {start_ms:.0f} ms before its first task.")
 
@@ -93,8 +104,10 @@ def explain(result: RunResult) -> list[str]:
         mean_ms = s.busy_s / s.n_tasks * 1000
         size = ("short enough that Dask's per-task scheduling is a large share"
                 if mean_ms < DASK_CROSSOVER_S * 1000 else "long enough to amortise it")
+        first = ("connected to a running cluster" if result.scheduler
+                 else "started a cluster first")
         lines.append(f"Dask schedules every task through its scheduler (a few ms each) and "
-                     f"started a cluster first; tasks here averaged {mean_ms:.0f} ms — {size} "
+                     f"{first}; tasks here averaged {mean_ms:.0f} ms — {size} "
                      f"(the crossover is about {DASK_CROSSOVER_S * 1000:.0f} ms).")
 
     if s.speedup is not None:

@@ -4,7 +4,11 @@
      "runs": [{"backend", "task", "workers", "n_tasks", "wall_s", "speedup", "efficiency",
                "cpu_util", "ok", "error", "tasks": [{"id", "name", "worker", "pid", "tid",
                "start_s", "end_s", "cpu_s", "ok", "error", ...}],
-               "cpu": {"interval_s", "samples": [{"t_s", "per_core": [...]}]}}]}
+               "cpu": {"interval_s", "samples": [{"t_s", "per_core": [...]}],
+                       "hosts": [{"host", "t_s", "per_core": [...], "processes"}]}}]}
+
+``cpu.hosts`` holds a cluster's per-host samples (a Dask run by scheduler address); it is absent
+from runs that have none, and from files written before it existed.
 
 Times are seconds from the run's start. JSON only: a saved file never executes code when read.
 """
@@ -55,6 +59,7 @@ def run_to_dict(result: RunResult) -> dict[str, Any]:
         "task": ", ".join(t["name"] for t in result.workload["tasks"]),
         "workload": result.workload,
         "workers": result.workers, "requested_workers": result.requested_workers,
+        "scheduler": result.scheduler, "cluster_cores": result.cluster_cores,
         "start_method": result.start_method,
         "workload_label": result.workload_label,
         "n_tasks": s.n_tasks, "wall_s": s.wall_s, "baseline_wall_s": result.baseline_wall_s,
@@ -75,6 +80,9 @@ def run_to_dict(result: RunResult) -> dict[str, Any]:
                          "processes": {str(k): v for k, v in c.processes.items()},
                          "threads": {str(k): v for k, v in c.threads.items()}}
                         for c in result.samples],
+            **({"hosts": [{"host": h.host, "t_s": result.rel(h.t), "per_core": list(h.per_core),
+                           "processes": {str(k): v for k, v in h.processes.items()}}
+                          for h in result.host_samples]} if result.host_samples else {}),
         },
     }
 

@@ -109,6 +109,25 @@ class CpuSample:
 
 
 @dataclass(frozen=True)
+class HostCpuSample:
+    """One reading of a cluster host's CPU, taken by psutil on a worker there (``engine.hosts``).
+
+    ``t`` is already on this machine's clock (a remote worker's offset is subtracted).
+    ``per_core`` is percent of each of that host's cores; ``processes`` maps the pid of each
+    worker process on the host to its percent of one core.
+    """
+
+    t: float
+    host: str
+    per_core: tuple[float, ...]
+    processes: Mapping[int, float] = field(default_factory=dict)
+
+    @property
+    def total(self) -> float:
+        return sum(self.per_core) / len(self.per_core) if self.per_core else 0.0
+
+
+@dataclass(frozen=True)
 class MachineInfo:
     """What the run ran on; saved with every result so a file explains itself."""
 

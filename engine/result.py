@@ -9,7 +9,7 @@ from functools import cached_property
 from typing import Any
 
 from engine import stats
-from engine.records import CpuSample, MachineInfo, TaskRecord
+from engine.records import CpuSample, HostCpuSample, MachineInfo, TaskRecord
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,21 @@ class RunResult:
     #: Some task's thread was left running when the run ended (timed out or left behind on a
     #: thread backend); it finishes unseen in the background.
     abandoned: bool = False
+    #: CPU of each cluster host, sampled through Dask when the workers run elsewhere.
+    host_samples: tuple[HostCpuSample, ...] = ()
+    #: The Dask cluster the run connected to, and the cores of its hosts (None: this machine).
+    scheduler: str | None = None
+    cluster_cores: int | None = None
+
+    @property
+    def cores(self) -> int:
+        """Cores the run could use: this machine's usable ones, or the cluster's."""
+        return self.cluster_cores or self.machine.usable_cores
+
+    @property
+    def ideal(self) -> int:
+        """The best speedup this run could reach: min(workers, cores)."""
+        return max(1, min(self.workers, self.cores))
 
     @property
     def wall_s(self) -> float:
@@ -41,7 +56,7 @@ class RunResult:
     @cached_property
     def stats(self) -> stats.RunStats:
         return stats.compute(self.records, self.samples, self.t0, self.t_end, self.workers,
-                             self.machine.usable_cores, self.baseline_wall_s)
+                             self.cores, self.baseline_wall_s)
 
     @property
     def ok(self) -> bool:

@@ -272,6 +272,11 @@ class Run:
                 watchdog.start()
             if self.backend_class.uses_processes:
                 process_run_started(self.start_method)
+            try:
+                self.backend.prepare()
+            except Exception as exc:  # noqa: BLE001 — reported like any backend failure
+                problems.append(f"backend {self.backend.name} failed: "
+                                f"{type(exc).__name__}: {exc}")
             t0 = self._clock()
             try:
                 if not problems:
@@ -288,15 +293,19 @@ class Run:
                 process_run_ended()
             monitor.stop()  # (stopping twice is harmless)
             state.close_remaining(cancelled=state.cancel.is_set())
+        workers, cluster_cores = self.workers, None
+        if state.cluster is not None:
+            workers, cluster_cores = min(state.cluster[0], max(1, len(tasks))), state.cluster[1]
         return RunResult(
             backend=self.backend.name, workload=cfg.workload.as_dict(),
             workload_label=cfg.workload.label(), requested_workers=self.requested_workers,
-            workers=self.workers, start_method=self.start_method, t0=t0, t_end=t_end,
+            workers=workers, start_method=self.start_method, t0=t0, t_end=t_end,
             records=tuple(state.records[t.id] for t in tasks),
             samples=tuple(monitor.samples()), sample_interval_s=cfg.sample_interval_s,
             machine=machine, notes=tuple(state.notes), problems=tuple(state.problems + problems),
             cancelled=state.cancel.is_set(), baseline_wall_s=cfg.baseline_wall_s,
-            abandoned=state.abandoned)
+            abandoned=state.abandoned, host_samples=tuple(state.host_samples),
+            scheduler=cfg.scheduler, cluster_cores=cluster_cores)
 
 
 # Built-in tasks notice their own deadline at the next checkpoint (milliseconds); the watchdog

@@ -14,10 +14,18 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from engine import clock as _clock
-from engine.records import CpuSample, TaskError, TaskFinished, TaskRecord, TaskStarted, TaskStatus
+from engine.records import (
+    CpuSample,
+    HostCpuSample,
+    TaskError,
+    TaskFinished,
+    TaskRecord,
+    TaskStarted,
+    TaskStatus,
+)
 from engine.workload import TaskInstance
 
-Event = TaskStarted | TaskFinished | CpuSample
+Event = TaskStarted | TaskFinished | CpuSample | HostCpuSample
 
 
 class EventBuffer:
@@ -61,6 +69,8 @@ class RunState:
         self._running: dict[int, int] = {}
         self.records: dict[int, TaskRecord] = {}
         self.notes: list[str] = []
+        self.host_samples: list[HostCpuSample] = []
+        self.cluster: tuple[int, int] | None = None  # (worker threads, cores) of a cluster
         self.problems: list[str] = []
         if not tasks:
             self.all_done.set()
@@ -107,6 +117,14 @@ class RunState:
     def note(self, text: str) -> None:
         with self._lock:
             self.notes.append(text)
+
+    def use_cluster(self, workers: int, cores: int) -> None:
+        self.cluster = (max(1, workers), max(1, cores))
+
+    def host_cpu(self, sample: HostCpuSample) -> None:
+        with self._lock:
+            self.host_samples.append(sample)
+        self._events.put(sample)
 
     # -- questions from backends ---------------------------------------------------------------
     def pending_ids(self) -> list[int]:

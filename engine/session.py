@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.export import SCHEMA_VERSION, check_writable, document, write_json
-from engine.records import CpuSample, MachineInfo, TaskError, TaskRecord, TaskStatus, WorkerId
+from engine.records import (
+    CpuSample,
+    HostCpuSample,
+    MachineInfo,
+    TaskError,
+    TaskRecord,
+    TaskStatus,
+    WorkerId,
+)
 from engine.result import RunResult
 
 KINDS = ("run", "compare", "sweep")
@@ -113,21 +121,31 @@ def _task(where: str, data: Any) -> TaskRecord:
         mode=t.get("mode", str, optional=True) or "")
 
 
-def _sample(where: str, data: Any) -> CpuSample:
-    c = _Reader(where, data)
+def _per_core(c: _Reader) -> tuple[float, ...]:
     per_core = c.get("per_core", list)
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in per_core):
-        raise SessionError(f"{where}: per_core must hold numbers")
+        raise SessionError(f"{c.where}: per_core must hold numbers")
+    return tuple(float(v) for v in per_core)
 
-    def by_id(key: str) -> dict[int, float]:
-        raw = c.get(key, dict, optional=True) or {}
-        try:
-            return {int(k): float(v) for k, v in raw.items()}
-        except (TypeError, ValueError):
-            raise SessionError(f"{where}: {key!r} must map ids to numbers") from None
 
-    return CpuSample(c.get("t_s", float), tuple(float(v) for v in per_core),
-                     by_id("processes"), by_id("threads"))
+def _by_id(c: _Reader, key: str) -> dict[int, float]:
+    raw = c.get(key, dict, optional=True) or {}
+    try:
+        return {int(k): float(v) for k, v in raw.items()}
+    except (TypeError, ValueError):
+        raise SessionError(f"{c.where}: {key!r} must map ids to numbers") from None
+
+
+def _sample(where: str, data: Any) -> CpuSample:
+    c = _Reader(where, data)
+    return CpuSample(c.get("t_s", float), _per_core(c), _by_id(c, "processes"),
+                     _by_id(c, "threads"))
+
+
+def _host_sample(where: str, data: Any) -> HostCpuSample:
+    c = _Reader(where, data)
+    return HostCpuSample(c.get("t_s", float), c.get("host", str), _per_core(c),
+                         _by_id(c, "processes"))
 
 
 def _run(index: int, data: Any, machine: MachineInfo) -> RunResult:
@@ -151,7 +169,11 @@ def _run(index: int, data: Any, machine: MachineInfo) -> RunResult:
         problems=tuple(str(p) for p in r.get("problems", list, optional=True) or ()),
         cancelled=bool(r.get("cancelled_run", bool, optional=True)),
         baseline_wall_s=r.get("baseline_wall_s", float, optional=True),
-        abandoned=bool(r.get("abandoned", bool, optional=True)))
+        abandoned=bool(r.get("abandoned", bool, optional=True)),
+        scheduler=r.get("scheduler", str, optional=True),
+        cluster_cores=r.get("cluster_cores", int, optional=True),
+        host_samples=tuple(_host_sample(f"{where}, host sample {i + 1}", s)
+                           for i, s in enumerate(cpu.get("hosts", list, optional=True) or ())))
 
 
 def parse(text: str, name: str = "file") -> Session:

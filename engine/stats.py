@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from engine.records import CpuSample, TaskRecord, TaskStatus
+from engine.records import CpuSample, HostCpuSample, TaskRecord, TaskStatus
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,19 @@ def efficiency(speedup_: float | None, workers: int, cores: int) -> float | None
 def mean_cpu(samples: Sequence[CpuSample], t0: float, t1: float) -> float | None:
     inside = [s.total for s in samples if t0 <= s.t <= t1 + 1e-9]
     return sum(inside) / len(inside) if inside else None
+
+
+def mean_host_cores(samples: Sequence[HostCpuSample], t0: float, t1: float) -> float | None:
+    """Cores' worth of CPU in use on a cluster's hosts, on average over the run (summed over
+    hosts: each host's mean busy share times its cores)."""
+    by_host: dict[str, list[HostCpuSample]] = {}
+    for s in samples:
+        if t0 <= s.t <= t1 + 1e-9:
+            by_host.setdefault(s.host, []).append(s)
+    if not by_host:
+        return None
+    return sum(sum(s.total for s in rows) / len(rows) / 100 * len(rows[0].per_core)
+               for rows in by_host.values())
 
 
 def compute(records: Sequence[TaskRecord], samples: Sequence[CpuSample], t0: float, t1: float,

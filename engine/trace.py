@@ -1,7 +1,8 @@
 """Chrome Trace Event JSON, for Perfetto (ui.perfetto.dev) and chrome://tracing.
 
 Layout: one trace "process" per run (a backend in a comparison), one "thread" per lane, one
-complete ("X") event per task that started, and a counter ("C") track per core. Lanes come from
+complete ("X") event per task that started, and a counter ("C") track per core — plus one per
+cluster host when a Dask run sampled its hosts. Lanes come from
 ``engine.lanes``, so overlapping coroutines get their own rows: the format requires complete
 events on one thread to nest, and overlapping ones render garbled.
 Timestamps are microseconds since the first run's start; runs in a comparison are laid end to
@@ -57,6 +58,11 @@ def trace_events(results: Sequence[RunResult]) -> list[dict[str, Any]]:
                            "ts": _us(sample.t - origin),
                            "args": {f"core {i}": round(v, 1)
                                     for i, v in enumerate(sample.per_core)}})
+        for host in result.host_samples:
+            events.append({"ph": "C", "name": f"CPU % per core · {host.host}", "pid": pid,
+                           "tid": _CPU_TID, "ts": _us(host.t - origin),
+                           "args": {f"core {i}": round(v, 1)
+                                    for i, v in enumerate(host.per_core)}})
     return events
 
 

@@ -62,7 +62,8 @@ def ideal_speedup(results: Sequence[RunResult]) -> int:
     parallel = [r for r in results if r.backend != "sequential"] or list(results)
     if not parallel:
         return 1
-    return max([1, *(min(r.requested_workers, r.workers, r.machine.usable_cores)
+    # A cluster's size is what it had, not what this window asked for.
+    return max([1, *(r.ideal if r.cluster_cores else min(r.requested_workers, r.ideal)
                      for r in parallel)])
 
 

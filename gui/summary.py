@@ -74,7 +74,7 @@ class SummaryPanel(QWidget):
         else:
             self._set("Speedup", f"{s.speedup:.2f}×",
                       f"vs sequential ({result.baseline_wall_s:.3f} s)")
-        ideal = max(1, min(result.workers, result.machine.usable_cores))
+        ideal = result.ideal
         self._set("Efficiency", _pct(s.efficiency), f"speedup ÷ {ideal} (the ideal here)")
         util = "—" if s.cpu_util is None else f"{s.cpu_util:.0f} %"
         cores = (s.cpu_util or 0) / 100 * result.machine.logical_cores

@@ -264,7 +264,7 @@ class SweepView(QWidget):
     def _draw_ideal(self, xs: dict[str, float], results: Sequence[RunResult]) -> None:
         if not results:
             return
-        cores = results[0].machine.usable_cores
+        cores = results[0].cores
         x = np.array(sorted(xs.values()), dtype=float)
         if self.knob == "workers":
             ideal = np.minimum(x, cores)

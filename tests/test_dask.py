@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 
+import psutil
 import pytest
 
 pytest.importorskip("distributed")
@@ -67,15 +68,27 @@ def cluster():
 def test_run_on_an_existing_cluster_by_address_leaves_it_running(cluster, tmp_path):
     js = tmp_path / "dask.json"
     out = subprocess.run([sys.executable, os.path.join(ROOT, "main.py"), "run", "--task",
-                          "primes", "--backend", "dask", "--scheduler", cluster, "--tasks", "4",
-                          "--set", "n=20000", "--json", str(js)], cwd=ROOT, capture_output=True,
-                         text=True, timeout=120)
+                          "primes", "--backend", "dask", "--scheduler", cluster, "--tasks", "6",
+                          "--set", "n=150000", "--json", str(js)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     run = json.loads(js.read_text())["runs"][0]
-    assert run["ok"] == 4
-    assert len({t["pid"] for t in run["tasks"]}) == 2  # both remote workers took tasks
+    assert run["ok"] == 6
+    pids = {t["pid"] for t in run["tasks"]}
+    assert len(pids) == 2  # both workers of the cluster took tasks
     assert all(t["worker"].startswith("dask 127.0.0.1:") for t in run["tasks"])
     assert any("stays running" in n for n in run["notes"])
+    # The cluster's hosts were sampled through Dask: here one host, this machine, whose two
+    # worker processes each kept about a core busy while the tasks ran.
+    assert any("2 worker thread(s) on 1 host(s)" in n for n in run["notes"])
+    assert run["cluster_cores"] == psutil.cpu_count(logical=True)
+    hosts = run["cpu"]["hosts"]
+    assert len(hosts) >= 2
+    assert {h["host"] for h in hosts} == {f"{socket.gethostname()} (this machine)"}
+    assert all(len(h["per_core"]) == psutil.cpu_count(logical=True) for h in hosts)
+    assert set().union(*(h["processes"] for h in hosts)) >= {str(p) for p in pids}
+    busiest = max(max(h["processes"].values()) for h in hosts)
+    assert busiest > 50
     from distributed import Client
 
     with Client(cluster, timeout="5s") as client:  # still up for the next run

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
-from engine.records import TaskRecord, TaskStarted
+from engine.records import HostCpuSample, TaskRecord, TaskStarted
 from engine.workload import TaskInstance
 
 
@@ -55,6 +55,15 @@ class RunContext(Protocol):
     def lost(self, ids: Iterable[int], reason: str) -> None: ...
 
     def note(self, text: str) -> None: ...
+
+    def use_cluster(self, workers: int, cores: int) -> None:
+        """The tasks run on a cluster elsewhere, with this many worker threads and cores: the
+        run's efficiency is judged against them, not against this machine."""
+        ...
+
+    def host_cpu(self, sample: HostCpuSample) -> None:
+        """A cluster host's CPU, sampled on the workers there (``engine.hosts``)."""
+        ...
 
     def drop_queued(self) -> None:
         """Mark every task that has not started as cancelled."""
@@ -93,6 +102,12 @@ class Backend(ABC):
     def effective_workers(cls, requested: int, n_tasks: int) -> int:
         """How many workers actually run: the figure efficiency is judged against."""
         return max(1, n_tasks if cls.worker_per_task else min(requested, n_tasks))
+
+    @classmethod
+    def prepare(cls) -> None:
+        """Import heavy libraries before the run's clock starts: a one-time import (half a
+        second for Dask) is not a cost of each run, and would skew a comparison's first run."""
+        return None
 
     @abstractmethod
     def run(self, tasks: list[TaskInstance], ctx: RunContext) -> None:

@@ -17,6 +17,11 @@ lost task instead of Dask quietly re-running it elsewhere.
 
 Clocks: task times are read on the worker. Workers on this machine share our clock; for a
 remote cluster each worker's offset is measured once (a round trip, halved) and subtracted.
+
+CPU: with a LocalCluster the workers are our children and the run's own monitor sees them.
+On a cluster reached by address they may be anywhere, so a ``engine.hosts.HostSampler`` asks
+every worker for its host's per-core CPU and its own (psutil, through ``Client.run``) while
+the run lasts; the window draws each host as a group of its own.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from typing import Any
 
 from engine import clock
 from engine.backends.base import Availability, Backend, RunContext
+from engine.hosts import HostCpuTracker, HostSampler, read_host
 from engine.records import TaskRecord, TaskStarted
 from engine.worker import run_task
 from engine.workload import TaskInstance
@@ -73,6 +79,27 @@ def _clock_offsets(client: Any) -> dict[str, float]:
     return offsets
 
 
+def _watch_hosts(client: Any, offsets: dict[str, float], ctx: RunContext) -> HostSampler:
+    """Size the cluster from one round of host readings, then sample its hosts' CPU."""
+
+    def read_round() -> dict[str, Any]:
+        # ``callback_timeout`` is taken by Client.sync (not passed to the workers): a round
+        # never blocks the sampler, and so the run's end, for more than 2 s.
+        answers = client.run(read_host, on_error="return", callback_timeout=2)
+        return {a: r for a, r in answers.items() if not isinstance(r, BaseException)}
+
+    tracker = HostCpuTracker(offsets)
+    first = read_round()
+    tracker.update(first)  # the baseline the first interval's rates are measured from
+    threads = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values())
+    cores = {r.host: len(r.cores) for r in first.values()}
+    if threads and cores:
+        ctx.use_cluster(threads, sum(cores.values()))
+        ctx.note(f"cluster: {threads} worker thread(s) on {len(cores)} host(s) with "
+                 f"{sum(cores.values())} cores; efficiency is judged against them")
+    return HostSampler(read_round, ctx.host_cpu, tracker).start()
+
+
 def _close_workers_now(cluster: Any) -> None:
     """End a LocalCluster's busy workers within a second.
 
@@ -99,6 +126,10 @@ class DaskBackend(Backend):
         if importlib.util.find_spec("distributed") is None:
             return Availability(False, f"dask.distributed is not installed ({INSTALL_HINT})")
         return Availability(True)
+
+    @classmethod
+    def prepare(cls) -> None:
+        import distributed  # noqa: F401 — ~0.5 s the first time
 
     def run(self, tasks: list[TaskInstance], ctx: RunContext) -> None:
         import dask
@@ -153,6 +184,17 @@ class DaskBackend(Backend):
                 ctx.finished(item)
 
         client.subscribe_topic(TOPIC, on_event)
+        sampler = None
+        if ctx.scheduler is not None:
+            sampler = _watch_hosts(client, offsets, ctx)
+        try:
+            self._submit_and_wait(client, tasks, ctx)
+        finally:
+            if sampler is not None:
+                sampler.stop()
+        client.unsubscribe_topic(TOPIC)
+
+    def _submit_and_wait(self, client: Any, tasks: list[TaskInstance], ctx: RunContext) -> None:
         lock = threading.Lock()
         futures = {}
         for inst in tasks:
@@ -173,4 +215,3 @@ class DaskBackend(Backend):
             if ctx.cancel.is_set():
                 client.cancel([f for f, _ in futures.values()], force=True)
                 return
-        client.unsubscribe_topic(TOPIC)

@@ -1,0 +1,156 @@
+"""CPU of a cluster's hosts: psutil read on the workers, turned into samples here.
+
+When the workers run on other machines, this machine's per-core plot says nothing about them.
+Each worker can read its own host's counters, so a sampler asks every worker through Dask
+(``Client.run``) and converts the answers into ``HostCpuSample``s, one per host per round:
+
+    engine process (HostSampler thread)          each Dask worker
+    client.run(read_host) ─────────────────────► read_host(): hostname, perf_counter,
+    HostCpuTracker.update(readings) ◄─────────── per-core CPU times, own process CPU time
+      └► ctx.host_cpu(HostCpuSample)   per host: cores from any of its workers, CPU per worker
+
+Rates are computed here from cumulative counters (as ``engine.sampler`` does locally), so the
+workers keep no sampling state and a worker that joins late only misses its first interval.
+Times are read on the worker and moved onto our clock by the worker's measured offset.
+
+This module is Qt-free and Dask-free: ``read_host`` runs anywhere psutil does, and the tracker
+takes plain readings, so both are tested without a cluster.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from engine.records import HostCpuSample
+
+log = logging.getLogger(__name__)
+
+#: Seconds between rounds. Each round is one scheduler round trip to every worker (a few ms);
+#: 4 Hz shows a 1 s task's rise and fall without loading the scheduler.
+HOST_INTERVAL_S = 0.25
+
+
+@dataclass(frozen=True)
+class HostReading:
+    """What one worker reports about its host and itself (cumulative counters)."""
+
+    host: str
+    t: float  # the worker's perf_counter
+    cores: tuple[tuple[float, float], ...]  # per core: (busy seconds, total seconds)
+    pid: int
+    cpu_s: float  # the worker process's CPU seconds so far
+
+
+def read_host() -> HostReading:
+    """Runs on a worker (sent by ``Client.run``): imports nothing from the engine's run path."""
+    import psutil
+
+    cores = []
+    for c in psutil.cpu_times(percpu=True):
+        total = sum(c)
+        cores.append((total - c.idle - getattr(c, "iowait", 0.0), total))
+    own = psutil.Process().cpu_times()
+    return HostReading(socket.gethostname(), time.perf_counter(), tuple(cores), os.getpid(),
+                       own.user + own.system)
+
+
+def _percent(busy: float, busy0: float, total: float, total0: float) -> float:
+    span = total - total0
+    return 0.0 if span <= 0 else max(0.0, min(100.0, 100.0 * (busy - busy0) / span))
+
+
+class HostCpuTracker:
+    """Turns rounds of ``HostReading`` (worker address -> reading) into one sample per host.
+
+    Args:
+        offsets: worker address -> (worker clock − our clock); missing means the same clock.
+        local_host: this machine's host name, marked "(this machine)" in host labels.
+    """
+
+    def __init__(self, offsets: Mapping[str, float] | None = None,
+                 local_host: str | None = None) -> None:
+        self._offsets = dict(offsets or {})
+        self._local = socket.gethostname() if local_host is None else local_host
+        self._cores: dict[str, tuple[float, tuple[tuple[float, float], ...]]] = {}
+        self._procs: dict[tuple[str, int], tuple[float, float]] = {}
+
+    def label(self, host: str) -> str:
+        return f"{host} (this machine)" if host == self._local else host
+
+    def update(self, readings: Mapping[str, HostReading]) -> list[HostCpuSample]:
+        by_host: dict[str, list[tuple[float, HostReading]]] = {}
+        for addr, r in sorted(readings.items()):
+            by_host.setdefault(r.host, []).append((r.t - self._offsets.get(addr, 0.0), r))
+        samples = []
+        for host, rows in by_host.items():
+            t = max(t for t, _ in rows)
+            # Every worker on a host reads the same core counters: any one of them will do.
+            _, first = rows[0]
+            prev = self._cores.get(host)
+            self._cores[host] = (t, first.cores)
+            processes: dict[int, float] = {}
+            for t_w, r in rows:
+                before = self._procs.get((host, r.pid))
+                self._procs[(host, r.pid)] = (t_w, r.cpu_s)
+                if before is not None and t_w > before[0]:
+                    # Not capped at 100: a worker with several threads may use several cores.
+                    processes[r.pid] = max(0.0, 100.0 * (r.cpu_s - before[1]) / (t_w - before[0]))
+            if prev is None or t <= prev[0] or len(prev[1]) != len(first.cores):
+                continue  # the first reading of a host is the baseline for its rates
+            per_core = tuple(_percent(b, b0, tot, tot0)
+                             for (b, tot), (b0, tot0) in zip(first.cores, prev[1]))
+            samples.append(HostCpuSample(t, self.label(host), per_core, processes))
+        return samples
+
+
+class HostSampler:
+    """Polls ``read_round`` every ``interval_s`` in a thread and hands on each host's sample.
+
+    Args:
+        read_round: one round of readings, worker address -> ``HostReading``; it must return
+            within a few seconds (the Dask backend bounds its call). Failures skip a round.
+        on_sample: receives every ``HostCpuSample``.
+    """
+
+    def __init__(self, read_round: Callable[[], Mapping[str, HostReading]],
+                 on_sample: Callable[[HostCpuSample], None], tracker: HostCpuTracker,
+                 interval_s: float = HOST_INTERVAL_S) -> None:
+        self._read = read_round
+        self._on_sample = on_sample
+        self._tracker = tracker
+        self._interval = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="corescope-host-cpu",
+                                        daemon=True)
+        self.rounds = 0
+
+    def start(self) -> HostSampler:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while True:
+            # One more round after stop() closes the last interval, so a short run has data.
+            final = self._stop.is_set()
+            try:
+                readings = self._read()
+            except Exception as exc:  # a worker leaving mid-round, a slow scheduler: skip it
+                log.debug("host CPU round failed: %s", exc)
+                readings = {}
+            for sample in self._tracker.update(readings):
+                self._on_sample(sample)
+            self.rounds += 1
+            if final:
+                return
+            self._stop.wait(self._interval)
