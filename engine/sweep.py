@@ -70,10 +70,10 @@ def plan(names: Sequence[str], count: int | None, settings: Mapping[str, str],
             points.append(SweepPoint(value, RunConfig(workload, "sequential", None, None,
                                                       interval), baseline_only=True))
         for backend in backends:
-            uses_processes = get_backend(backend).uses_processes
+            cls = get_backend(backend)
             config = RunConfig(workload, backend, point_workers,
-                               start_method if uses_processes else None, interval,
-                               scheduler=scheduler if backend == "dask" else None)
+                               start_method if cls.uses_processes else None, interval,
+                               scheduler=scheduler if cls.accepts_scheduler else None)
             check_config(config)
             points.append(SweepPoint(value, config))
     return points

@@ -16,12 +16,13 @@ from engine.workload import Workload
 
 
 def config_for(workload: Workload, backend: str, workers: int | None, start_method: str | None,
-               interval: float = 0.1) -> RunConfig:
-    """The run of ``workload`` on ``backend`` with the panel's workers and start method (the
-    start method only where the backend has processes; sequential has one worker whatever)."""
+               interval: float = 0.1, scheduler: str | None = None) -> RunConfig:
+    """The run of ``workload`` on ``backend`` with the panel's workers, start method and Dask
+    scheduler, each only where the backend takes it (sequential has one worker whatever)."""
     cls = BACKENDS[backend]
     return RunConfig(workload, backend, workers if backend != "sequential" else None,
-                     start_method if cls.uses_processes else None, interval)
+                     start_method if cls.uses_processes else None, interval,
+                     scheduler=scheduler if cls.accepts_scheduler else None)
 
 
 class BackendList(QListWidget):
@@ -69,8 +70,9 @@ class BackendList(QListWidget):
         self.changed.emit()
 
     def set_workload(self, workload: Workload | None, workers: int | None,
-                     start_method: str | None) -> None:
-        """Re-check every backend against ``workload`` (None: all disabled)."""
+                     start_method: str | None, scheduler: str | None = None) -> None:
+        """Re-check every backend against ``workload`` (None: all disabled). A backend that
+        will use the ``scheduler``'s cluster says so in its name."""
         self._updating = True
         try:
             for item in self._items():
@@ -78,10 +80,13 @@ class BackendList(QListWidget):
                 reason = "choose a valid workload first" if workload is None else None
                 if workload is not None:
                     try:
-                        check_config(config_for(workload, name, workers, start_method))
+                        check_config(config_for(workload, name, workers, start_method,
+                                                scheduler=scheduler))
                     except ConfigError as exc:
                         reason = str(exc)
                 summary = BACKENDS[name].summary
+                remote = scheduler is not None and BACKENDS[name].accepts_scheduler
+                item.setText(f"{name} @ {scheduler}" if remote else name)
                 flags = Qt.ItemFlag.ItemIsUserCheckable
                 if reason is None:
                     flags |= Qt.ItemFlag.ItemIsEnabled

@@ -3,7 +3,7 @@
     run thread / worker pumps / CpuMonitor threads          GUI thread
     ──────────────────────────────────────────────          ──────────
     Run: EventBuffer.put(TaskStarted | TaskFinished |  ──►  QTimer tick (~30 Hz)
-                         CpuSample)                          └► run.drain_events()  (one batch)
+                         CpuSample | HostCpuSample)          └► run.drain_events()  (one batch)
     idle CpuMonitor: EventBuffer.put(CpuSample)        ──►      └► idle buffer drain
                                                              emit task_events(list)   ordered
                                                                   tasks_started(list)
@@ -28,7 +28,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from engine import clock as _clock
 from engine.monitor import CpuMonitor
-from engine.records import CpuSample, TaskFinished, TaskStarted
+from engine.records import CpuSample, HostCpuSample, TaskFinished, TaskStarted
 from engine.run import Run, RunConfig
 from engine.run_state import EventBuffer
 
@@ -55,7 +55,7 @@ class RunBridge(QObject):
     task_events = Signal(list)  # TaskStarted | TaskFinished, in the order they happened
     tasks_started = Signal(list)  # TaskStarted
     tasks_finished = Signal(list)  # TaskRecord
-    cpu_samples = Signal(list)  # CpuSample, from the run's monitor or the idle one
+    cpu_samples = Signal(list)  # CpuSample (run or idle monitor), HostCpuSample (a cluster's)
     progress = Signal(int, int)  # done, total
     frame = Signal(float)  # clock reading, once per tick while a run is active
     run_finished = Signal(object)  # RunResult
@@ -177,9 +177,9 @@ class RunBridge(QObject):
         tasks: list[TaskStarted | TaskFinished] = []
         started: list[TaskStarted] = []
         finished = []
-        samples: list[CpuSample] = []
+        samples: list[CpuSample | HostCpuSample] = []
         for event in events:
-            if isinstance(event, CpuSample):
+            if isinstance(event, (CpuSample, HostCpuSample)):
                 samples.append(event)
             else:
                 tasks.append(event)

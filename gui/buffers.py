@@ -101,3 +101,16 @@ class Series:
             self.v.keep_last(self.capacity)
         self.t.append(t)
         self.v.append(value)
+
+
+def hold_on_grid(t: np.ndarray, values: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Rows of ``values`` at each ``grid`` time, each holding the last sample at or before it.
+
+    Heatmaps need uniform columns; samples arrive at irregular times (monitors hand over, rounds
+    of a cluster sampler take as long as the slowest worker). Grid times before the first sample
+    are NaN, which an image draws as transparent.
+    """
+    idx = np.searchsorted(t, grid, side="right") - 1
+    out = values[np.clip(idx, 0, len(t) - 1)].astype(float)
+    out[idx < 0] = np.nan
+    return out

@@ -191,8 +191,8 @@ class CompareView(QWidget):
         self.status.setStyleSheet("")
 
     def set_workload(self, workload: Workload | None, workers: int | None,
-                     start_method: str | None) -> None:
-        self.backends.set_workload(workload, workers, start_method)
+                     start_method: str | None, scheduler: str | None = None) -> None:
+        self.backends.set_workload(workload, workers, start_method, scheduler)
 
     def set_running(self, running: bool) -> None:
         self.compare_button.setEnabled(not running)

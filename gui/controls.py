@@ -217,6 +217,7 @@ class WorkloadPanel(QWidget):
                 self.select_backend(str(state["backend"]))
             if isinstance(state.get("workers"), int):
                 self.workers_spin.setValue(state["workers"])
+            self.scheduler_edit.setText(str(state.get("scheduler", "")))
             if state.get("start_method") in valid_start_methods():
                 self.start_combo.setCurrentText(state["start_method"])
         finally:
@@ -230,7 +231,8 @@ class WorkloadPanel(QWidget):
                 "custom_params": self.custom_params.text(),
                 "count": self.count_spin.value(), "backend": self.backend_name,
                 "workers": self.workers_spin.value(),
-                "start_method": self.start_combo.currentText()}
+                "start_method": self.start_combo.currentText(),
+                "scheduler": self.scheduler_edit.text().strip()}
 
     def set_config(self, config: RunConfig) -> None:
         """Show ``config`` in the panel (from the command line); a workload of several tasks is
@@ -338,10 +340,16 @@ class WorkloadPanel(QWidget):
         return build_workload([self.task_name], self.count_spin.value(), self.params.values())
 
     @property
+    def cluster_address(self) -> str | None:
+        """The scheduler field, whichever backend is chosen: comparisons and sweeps run their
+        dask step on that cluster."""
+        return self.scheduler_edit.text().strip() or None
+
+    @property
     def scheduler(self) -> str | None:
         """The dask scheduler address, if the backend takes one and the field is filled."""
-        text = self.scheduler_edit.text().strip()
-        return text if text and BACKENDS[self.backend_name].accepts_scheduler else None
+        text = self.cluster_address
+        return text if BACKENDS[self.backend_name].accepts_scheduler else None
 
     def _validate(self) -> None:
         cls = BACKENDS[self.backend_name]

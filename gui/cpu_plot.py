@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QCheckBox, QWidget
 from engine import clock as _clock
 from engine.records import CpuSample
 from gui import palette
-from gui.buffers import SampleRing
+from gui.buffers import SampleRing, hold_on_grid
 from gui.plotstyle import LabelAxis, PlotPanel, make_plot, set_font, swatch
 
 # Short enough to fit a plot a few lines high at projector text sizes; the legend says the rest.
@@ -197,8 +197,8 @@ class CpuPlot(PlotPanel):
         dt = max(0.01, float(np.median(np.diff(t[-50:]))))
         n = min(int((t[-1] - t[0]) / dt) + 1, 4 * self._capacity)
         grid = t[0] + dt * np.arange(n)
-        idx = np.clip(np.searchsorted(t, grid, side="right") - 1, 0, len(t) - 1)
-        self.image.setImage(values[idx], levels=(0, 100), autoLevels=False, autoDownsample=True)
+        self.image.setImage(hold_on_grid(t, values, grid), levels=(0, 100), autoLevels=False,
+                            autoDownsample=True)
         self.image.setRect(QRectF(t[0] - self._origin, -0.5, n * dt, self.cores))
 
     def set_font_size(self, point_size: int) -> None:

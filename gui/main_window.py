@@ -2,7 +2,8 @@
 
     ┌ Workload │ Result │ Errors ┐ ┌ follow · window · reset ─────────────────────────┐
     │ task, params, count,       │ │ CPU per core          (% of each core)           │
-    │ backend, workers, …        │ │ CPU per worker        (% of one core)            │
+    │ backend, workers, …        │ │ [CPU per cluster host (Dask by address only)]    │
+    │                            │ │ CPU per worker        (% of one core)            │
     ├────────────────────────────┤ │ Tasks per worker      (one lane per worker)      │
     │ Run  Stop  progress  ETA   │ │             time since run start (s)             │
     └────────────────────────────┘ └──────────────────────────────────────────────────┘
@@ -39,18 +40,15 @@ from engine.run import ConfigError, Run, RunConfig
 from gui.bridge import RunBridge
 from gui.compare_view import CompareView
 from gui.controls import WorkloadPanel
-from gui.cpu_plot import CpuPlot
 from gui.files import SessionFiles
+from gui.live_plots import LivePlots
 from gui.pages import LIVE, PagesMixin
-from gui.plotstyle import set_left_width
 from gui.runbox import RunBox
 from gui.sequence import RunSequence
 from gui.settings import Store, open_settings
 from gui.summary import ErrorsPanel, SummaryPanel
 from gui.sweep_view import SweepView
-from gui.timeline import Timeline
 from gui.timeview import TimeControls
-from gui.worker_cpu import WorkerCpuPlot
 
 DEFAULT_SIZE = (1280, 720)
 MIN_FONT, MAX_FONT = 7, 40
@@ -85,10 +83,11 @@ class MainWindow(PagesMixin, QMainWindow):
         self.run_box = RunBox()
         self.summary = SummaryPanel()
         self.errors = ErrorsPanel()
-        self.cpu_plot = CpuPlot(cores)
-        self.worker_cpu = WorkerCpuPlot()
-        self.timeline = Timeline()
-        self.time = TimeControls(self.timeline.plot, [self.cpu_plot.plot, self.worker_cpu.plot])
+        self.plots = LivePlots(cores)
+        # Shortcuts: most of the window talks to one plot at a time.
+        self.cpu_plot, self.worker_cpu = self.plots.cpu_plot, self.plots.worker_cpu
+        self.timeline = self.plots.timeline
+        self.time = TimeControls(self.timeline.plot, self.plots.followers)
         self.compare_view = CompareView()
         self.sweep_view = SweepView()
         self.sequence = RunSequence(self.bridge, self)
@@ -131,10 +130,7 @@ class MainWindow(PagesMixin, QMainWindow):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.tabs, 1)
         left_layout.addWidget(self.run_box)
-        self.plot_split = QSplitter(Qt.Orientation.Vertical)
-        for panel in (self.cpu_plot, self.worker_cpu, self.timeline):
-            self.plot_split.addWidget(panel)
-        self.plot_split.setSizes([30, 25, 45])
+        self.plot_split = self.plots
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
@@ -187,8 +183,7 @@ class MainWindow(PagesMixin, QMainWindow):
     def _connect(self) -> None:
         b = self.bridge
         b.run_started.connect(self._run_started)
-        b.task_events.connect(self.timeline.add_task_events)
-        b.task_events.connect(self.worker_cpu.add_task_events)
+        b.task_events.connect(self.plots.add_task_events)
         b.cpu_samples.connect(self._samples)
         b.progress.connect(self._progress)
         b.frame.connect(self._frame)
@@ -211,6 +206,7 @@ class MainWindow(PagesMixin, QMainWindow):
         self.time.follow_box.toggled.connect(self.follow_action.setChecked)
         self.cpu_plot.heatmap_changed.connect(self.heatmap_action.setChecked)
         self.timeline.lanes_changed.connect(self._align_axes)
+        self.plots.host_cpu.rows_changed.connect(self._align_axes)
         self.heatmap_action.setChecked(self.cpu_plot.heatmap)
         self.follow_action.setChecked(self.time.following)
         self._choices_changed()
@@ -231,7 +227,7 @@ class MainWindow(PagesMixin, QMainWindow):
             else:
                 self.resize(*DEFAULT_SIZE)
         for key, split in (("window/main_split", self.main_split),
-                           ("window/plot_split", self.plot_split)):
+                           ("window/plots", self.plot_split)):
             state = s.get_bytes(key)
             if state is not None:
                 split.restoreState(state)
@@ -247,7 +243,7 @@ class MainWindow(PagesMixin, QMainWindow):
         s.set("view/heatmap", "true" if self.cpu_plot.heatmap else "false")
         s.set("window/geometry", self.saveGeometry())
         s.set("window/main_split", self.main_split.saveState())
-        s.set("window/plot_split", self.plot_split.saveState())
+        s.set("window/plots", self.plot_split.saveState())
         s.sync()
 
     # -- text size -------------------------------------------------------------------------------
@@ -262,9 +258,9 @@ class MainWindow(PagesMixin, QMainWindow):
         font.setPointSize(self._font_size)
         self.setFont(font)
         self.menuBar().setFont(font)
-        for panel in (self.cpu_plot, self.worker_cpu, self.timeline, self.compare_view,
-                      self.sweep_view):
-            panel.set_font_size(self._font_size)
+        self.plots.set_font_size(self._font_size)
+        for view in (self.compare_view, self.sweep_view):
+            view.set_font_size(self._font_size)
         self._align_axes()
 
     def _align_axes(self) -> None:
@@ -272,10 +268,9 @@ class MainWindow(PagesMixin, QMainWindow):
         font = QFont(self.font())
         font.setPointSize(self._font_size)
         metrics = QFontMetrics(font)
-        ticks = max(metrics.horizontalAdvance("1000"), self.timeline.lane_width_hint())
+        ticks = max(metrics.horizontalAdvance("1000"), self.plots.label_width_hint())
         width = min(ticks, int(self.width() * 0.25)) + int(metrics.height() * 1.6) + 10
-        for panel in (self.cpu_plot, self.worker_cpu, self.timeline):
-            set_left_width(panel.plot, width)
+        self.plots.set_left_width(width)
 
     # -- runs ------------------------------------------------------------------------------------
     @property
@@ -350,9 +345,10 @@ class MainWindow(PagesMixin, QMainWindow):
         self._run_active = True
         self._replaying = False
         self._abandoned = 0
-        self.timeline.begin_run(origin, run.config.workload.task_names)
-        self.worker_cpu.begin_run(origin, run.backend_class.uses_processes)
-        self.cpu_plot.begin_run(origin)
+        self.plots.begin_run(origin, run.config.workload.task_names,
+                             run.backend_class.uses_processes,
+                             on_cluster=run.config.scheduler is not None)
+        self._align_axes()
         self.errors.set_records([])
         self.tabs.setTabText(2, "Errors")
         self.workload.set_editable(False)
@@ -365,8 +361,7 @@ class MainWindow(PagesMixin, QMainWindow):
     def _samples(self, samples: list) -> None:
         if self._replaying:
             return  # a saved run is on show: live samples would land far to its right
-        self.cpu_plot.add_samples(samples)
-        self.worker_cpu.add_samples(samples)
+        self.plots.add_samples(samples)
         if not self._run_active:
             self._follow_now()
 
@@ -411,9 +406,7 @@ class MainWindow(PagesMixin, QMainWindow):
         self.last_result = result
         # From here on the engine's exact start is the origin (ours was read just before it).
         self._origin = result.t0
-        self.cpu_plot.end_run(result.t0, result.wall_s)
-        self.timeline.end_run(result.t0)
-        self.worker_cpu.end_run(result.t0)
+        self.plots.end_run(result)
         self.summary.show_result(result, explain(result))
         failed = self.errors.set_records(result.records)
         self.tabs.setTabText(2, f"Errors ({failed})" if failed else "Errors")
@@ -430,7 +423,8 @@ class MainWindow(PagesMixin, QMainWindow):
         workload, _ = self.workload.workload_choice()
         if not busy:
             for view in (self.compare_view, self.sweep_view):
-                view.set_workload(workload, self.workload.workers, self.workload.start_method)
+                view.set_workload(workload, self.workload.workers, self.workload.start_method,
+                                  self.workload.cluster_address)
                 view.set_running(False)
         self.run_box.run_button.setToolTip(self.workload.problem or "Start the run (Ctrl+R)")
 

@@ -22,7 +22,6 @@ from engine.session import Session
 from gui.backend_list import config_for
 from gui.compare_view import CompareView
 from gui.files import SessionFiles
-from gui.replay import task_events, task_names
 from gui.sweep_view import SweepView
 
 LIVE, COMPARE, SWEEP = 0, 1, 2
@@ -52,7 +51,8 @@ class PagesMixin:
                 self.show_status("check at least one backend to compare", error=True)
             return False
         p = self.workload
-        configs = [config_for(workload, n, p.workers, p.start_method) for n in names]
+        configs = [config_for(workload, n, p.workers, p.start_method, scheduler=p.cluster_address)
+                   for n in names]
         self.compare_view.begin(names)
         self._sequence_view = self.compare_view
         self.views.setCurrentIndex(COMPARE)
@@ -66,7 +66,7 @@ class PagesMixin:
         if workload is None:
             return False
         p = self.workload
-        planned = self.sweep_view.plan(workload, p.workers, p.start_method)
+        planned = self.sweep_view.plan(workload, p.workers, p.start_method, p.cluster_address)
         if planned is None:
             return False
         self._sequence_view = self.sweep_view
@@ -107,16 +107,9 @@ class PagesMixin:
     def show_run(self, result: RunResult) -> None:
         """Draw a run that already ended (a saved session) on the live page, as it was."""
         self._replaying = True
-        events = task_events(result)
         cls = BACKENDS.get(result.backend)
-        self.timeline.begin_run(result.t0, task_names(result))
-        self.timeline.add_task_events(events)
-        self.worker_cpu.begin_run(result.t0, cls.uses_processes if cls else False)
-        self.worker_cpu.add_task_events(events)
-        self.cpu_plot.clear()
-        self.cpu_plot.begin_run(result.t0)
-        self.cpu_plot.add_samples(list(result.samples))
-        self.worker_cpu.add_samples(list(result.samples))
+        self.plots.replay(result, cls.uses_processes if cls else False)
+        self._align_axes()
         self._show_result(result)
         s = result.stats
         self.run_box.show_progress(s.n_tasks - s.cancelled, s.n_tasks, result.wall_s)

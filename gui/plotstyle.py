@@ -32,6 +32,11 @@ class LabelAxis(pg.AxisItem):
         self.picture = None
         self.update()
 
+    def width_hint(self) -> int:
+        """Pixels the longest row name needs at the current tick font."""
+        metrics = QFontMetrics(self.style.get("tickFont") or QFont())
+        return max([metrics.horizontalAdvance(t) for t in self.labels or []] or [0])
+
     def tickValues(self, minVal: float, maxVal: float, size: float) -> list:  # noqa: N802, N803
         if self.labels is None:
             return super().tickValues(minVal, maxVal, size)

@@ -124,8 +124,8 @@ class SweepView(QWidget):
 
     # -- choices ---------------------------------------------------------------------------------
     def set_workload(self, workload: Workload | None, workers: int | None,
-                     start_method: str | None) -> None:
-        self.backends.set_workload(workload, workers, start_method)
+                     start_method: str | None, scheduler: str | None = None) -> None:
+        self.backends.set_workload(workload, workers, start_method, scheduler)
         knobs = ["workers", "tasks"]
         if workload is not None:
             knobs += [p.name for item in workload.items for p in item.spec.params]
@@ -146,8 +146,8 @@ class SweepView(QWidget):
         self.status.setStyleSheet(ERROR_STYLE)
         self.status.setText(text)
 
-    def plan(self, workload: Workload, workers: int | None,
-             start_method: str | None) -> list[sweep.SweepPoint] | None:
+    def plan(self, workload: Workload, workers: int | None, start_method: str | None,
+             scheduler: str | None = None) -> list[sweep.SweepPoint] | None:
         """The engine's plan for the page's choices, or None (the reason is shown)."""
         backends = self.backends.checked()
         if not backends:
@@ -168,7 +168,7 @@ class SweepView(QWidget):
                                             f"{self.values_edit.text()}")
             planned = sweep.plan(names, items[0].count, settings, backends, knob, values,
                                  workers=workers, start_method=start_method,
-                                 timeout_s=workload.timeout_s)
+                                 timeout_s=workload.timeout_s, scheduler=scheduler)
         except (ValueError, ConfigError) as exc:
             self._fail(str(exc))
             return None

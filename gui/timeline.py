@@ -21,7 +21,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt.internals import PrimitiveArray
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QCursor, QFont, QFontMetrics, QPainter, QPainterPath
+from PySide6.QtGui import QBrush, QColor, QCursor, QFont, QPainter, QPainterPath
 from PySide6.QtWidgets import QToolTip, QWidget
 
 from engine.lanes import Lane, LaneAssigner
@@ -340,9 +340,7 @@ class Timeline(PlotPanel):
 
     def lane_width_hint(self) -> int:
         """Pixels the lane labels need, for aligning the other plots' left axes."""
-        font = self.lane_axis.style.get("tickFont") or QFont()
-        metrics = QFontMetrics(font)
-        return max([metrics.horizontalAdvance(t) for t in self.lane_axis.labels or []] or [0])
+        return self.lane_axis.width_hint()
 
     def task_at(self, x: float, y: float, slack: float = 0.0) -> int | None:
         """The task whose bar covers plot point (x, y); ``slack`` widens tiny bars."""

@@ -1,9 +1,11 @@
 """CPU of each worker during a run, in % of one core, plus their sum.
 
 For process backends a worker is a child process (``CpuSample.processes``); for in-process
-backends it is an engine thread (``CpuSample.threads``). The sum curve against the 100 % line is
-the point of this plot: four threads running pure Python add up to one core's worth, four
-processes to four.
+backends it is an engine thread (``CpuSample.threads``); for a Dask cluster reached by address
+it is a worker process on some host, as sampled there (``HostCpuSample.processes``).
+
+The sum curve against the 100 % line is the point of this plot: four threads running pure
+Python add up to one core's worth, four processes to four.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
-from engine.records import CpuSample, TaskStarted, WorkerId
+from engine.records import CpuSample, HostCpuSample, TaskStarted, WorkerId
 from gui import palette
 from gui.buffers import Series
 from gui.cpu_plot import CAPACITY
@@ -37,6 +39,8 @@ class WorkerCpuPlot(PlotPanel):
         self._origin = 0.0
         self._active = False
         self._uses_processes = False
+        self._on_cluster = False
+        self._latest = {}
         self._y_top = 110.0
         self.plot.setMouseEnabled(x=True, y=False)
         item = self.plot.getPlotItem()
@@ -59,7 +63,9 @@ class WorkerCpuPlot(PlotPanel):
         self._update_legend()
 
     # -- run lifecycle ---------------------------------------------------------------------------
-    def begin_run(self, origin: float, uses_processes: bool) -> None:
+    def begin_run(self, origin: float, uses_processes: bool, on_cluster: bool = False) -> None:
+        """Start a run's curves. ``on_cluster``: the workers are a cluster's, reported by
+        ``add_host_samples``; this machine's samples are then not about them."""
         item = self.plot.getPlotItem()
         for curve in self.curves.values():
             item.removeItem(curve)
@@ -68,6 +74,8 @@ class WorkerCpuPlot(PlotPanel):
         self.workers.clear()
         self.sum_series = Series(self._capacity)
         self._uses_processes = uses_processes
+        self._on_cluster = on_cluster
+        self._latest: dict[tuple[str, int], float] = {}
         self._origin = origin
         self._active = True
         self._update_legend()
@@ -106,8 +114,20 @@ class WorkerCpuPlot(PlotPanel):
         self.plot.getPlotItem().addItem(curve)
         self.curves[key] = curve
 
+    def add_host_samples(self, samples: list[HostCpuSample]) -> None:
+        """A cluster's worker processes, from one sample per host per round. The sum adds each
+        worker's latest reading, so it is the whole cluster's however the hosts interleave."""
+        if not self._active or not self._on_cluster:
+            return
+        for s in samples:
+            for pid, value in s.processes.items():
+                self.series.setdefault(pid, Series(self._capacity)).append(s.t, value)
+                self._latest[(s.host, pid)] = value
+            self.sum_series.append(s.t, sum(self._latest.values()))
+        self.refresh()
+
     def add_samples(self, samples: list[CpuSample]) -> None:
-        if not self._active:
+        if not self._active or self._on_cluster:
             return
         for s in samples:
             source = s.processes if self._uses_processes else s.threads

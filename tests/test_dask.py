@@ -10,7 +10,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 
 import psutil
 import pytest
@@ -20,52 +19,8 @@ pytest.importorskip("distributed")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def cluster():
-    """`dask scheduler` and `dask worker` as separate processes on 127.0.0.1."""
-    port = _free_port()
-    env = dict(os.environ, PYTHONPATH=ROOT)  # workers import the engine's task code
-    procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host",
-                               "127.0.0.1", "--port", str(port), "--no-dashboard"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)]
-    address = f"tcp://127.0.0.1:{port}"
-    procs.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address,
-                                   "--nthreads", "1", "--nworkers", "2", "--host", "127.0.0.1",
-                                   "--no-dashboard"], cwd=ROOT, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-    try:
-        from distributed import Client
-
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with Client(address, timeout="2s") as client:
-                    if len(client.scheduler_info()["workers"]) == 2:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "the dask cluster did not come up"
-            time.sleep(0.3)
-        yield address
-    finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in reversed(procs):
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-
-
-def test_run_on_an_existing_cluster_by_address_leaves_it_running(cluster, tmp_path):
+def test_run_on_an_existing_cluster_by_address_leaves_it_running(dask_cluster, tmp_path):
+    cluster = dask_cluster
     js = tmp_path / "dask.json"
     out = subprocess.run([sys.executable, os.path.join(ROOT, "main.py"), "run", "--task",
                           "primes", "--backend", "dask", "--scheduler", cluster, "--tasks", "6",

@@ -10,7 +10,7 @@ from conftest_gui import make_window, task, worker
 
 from engine.backends.base import Availability
 from engine.backends.registry import BACKENDS
-from engine.records import CpuSample, TaskStatus
+from engine.records import CpuSample, HostCpuSample, TaskStatus
 from gui import palette
 
 pytestmark = pytest.mark.gui
@@ -218,6 +218,46 @@ def test_worker_cpu_shows_each_worker_thread_and_their_sum(qtbot):
     assert "thread 1001" in plot.legend_text()
 
 
+def test_cluster_hosts_are_bands_of_core_rows_named_by_host(qtbot):
+    from gui.host_cpu import HostCpuPlot
+
+    plot = HostCpuPlot()
+    qtbot.addWidget(plot)
+    plot.add_samples([HostCpuSample(t, "node-a.cluster.example", (100.0, 0.0, 50.0), {7: 99.0})
+                      for t in (0.25, 0.5, 0.75)]
+                     + [HostCpuSample(t, "10.0.0.9", (25.0,), {8: 20.0, 9: 5.0})
+                        for t in (0.5, 0.75)])
+
+    assert plot.rows == 4
+    assert plot.row_axis.labels == ["node-a 0", "node-a 1", "node-a 2", "10.0.0.9 0"]
+    assert len(plot._rules) == 1  # one rule between the two hosts' bands
+    image = plot.image.image
+    assert image.shape == (3, 4)  # 3 time columns × 4 core rows
+    assert list(image[-1]) == [100.0, 0.0, 50.0, 25.0]
+    assert np.isnan(image[0, 3])  # the second host had no sample yet: blank, not "idle"
+    legend = plot.legend_text()
+    assert "node-a.cluster.example: 3 cores, 1 worker" in legend
+    assert "10.0.0.9: 1 core, 2 workers" in legend
+
+
+def test_worker_cpu_sums_a_clusters_workers_across_hosts(qtbot):
+    from gui.worker_cpu import WorkerCpuPlot
+
+    plot = WorkerCpuPlot()
+    qtbot.addWidget(plot)
+    plot.begin_run(0.0, uses_processes=True, on_cluster=True)
+    plot.add_task_events([task(0, worker(1, pid=7), 0.0, 1.0)[0],
+                          task(1, worker(1, pid=8), 0.0, 1.0)[0]])
+    # This machine's own samples say nothing about the cluster's workers.
+    plot.add_samples([CpuSample(0.1, (100.0,), {4242: 100.0})])
+    plot.add_host_samples([HostCpuSample(0.25, "a", (90.0,), {7: 90.0}),
+                           HostCpuSample(0.26, "b", (80.0,), {8: 80.0}),
+                           HostCpuSample(0.5, "a", (70.0,), {7: 70.0})])
+    assert set(plot.series) == {7, 8}
+    # Each point adds every worker's latest reading: a, then a + b, then a's new one + b.
+    assert list(plot.sum_curve.getOriginalDataset()[1]) == [90.0, 170.0, 150.0]
+
+
 def test_invalid_parameter_is_marked_inline_and_disables_run(qtbot, tmp_path):
     window = make_window(qtbot, tmp_path)
     window.workload.select_task("primes")
@@ -293,6 +333,7 @@ def test_choices_and_text_size_are_remembered(qtbot, tmp_path):
     window.workload.set_param("seconds", "0.25")
     window.workload.count_spin.setValue(3)
     window.workload.select_backend("process-pool")
+    window.workload.scheduler_edit.setText("tcp://127.0.0.1:8786")
     window.set_font_size(15)
     window.close()
 
@@ -301,6 +342,7 @@ def test_choices_and_text_size_are_remembered(qtbot, tmp_path):
     assert again.workload.params.values() == {"seconds": "0.25"}
     assert again.workload.count_spin.value() == 3
     assert again.workload.backend_name == "process-pool"
+    assert again.workload.cluster_address == "tcp://127.0.0.1:8786"
     assert again.font_size == 15
 
 

@@ -1,0 +1,104 @@
+"""The live page's stack of plots on one time axis, and which data goes to which plot.
+
+    CPU per core            this machine (CpuSample.per_core)
+    CPU per cluster host    a Dask cluster's hosts (HostCpuSample), shown only for such runs
+    CPU per worker          child processes or engine threads (CpuSample), or the cluster's
+                            worker processes (HostCpuSample.processes)
+    Tasks per worker        the timeline (TaskStarted / TaskFinished)
+
+The window hands every batch from the bridge to ``add_samples`` / ``add_task_events``; routing
+by sample type lives here, once, for live runs and replayed ones alike.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QSplitter, QWidget
+
+from engine.records import CpuSample, HostCpuSample
+from engine.result import RunResult
+from gui.cpu_plot import CpuPlot
+from gui.host_cpu import HostCpuPlot
+from gui.plotstyle import PlotPanel, set_left_width
+from gui.replay import task_events, task_names
+from gui.timeline import Timeline
+from gui.worker_cpu import WorkerCpuPlot
+
+
+class LivePlots(QSplitter):
+    """CPU per core, CPU per cluster host (when there is one), CPU per worker, timeline."""
+
+    def __init__(self, cores: int | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Vertical, parent)
+        self.cpu_plot = CpuPlot(cores)
+        self.host_cpu = HostCpuPlot()
+        self.worker_cpu = WorkerCpuPlot()
+        self.timeline = Timeline()
+        for panel in self.panels:
+            self.addWidget(panel)
+        self.setSizes([30, 25, 25, 45])
+        self.host_cpu.hide()
+
+    @property
+    def panels(self) -> tuple[PlotPanel, ...]:
+        return (self.cpu_plot, self.host_cpu, self.worker_cpu, self.timeline)
+
+    @property
+    def followers(self) -> list:
+        """The plots that follow the timeline's time axis."""
+        return [self.cpu_plot.plot, self.host_cpu.plot, self.worker_cpu.plot]
+
+    # -- a run -----------------------------------------------------------------------------------
+    def begin_run(self, origin: float, names: list[str], uses_processes: bool,
+                  on_cluster: bool) -> None:
+        self.timeline.begin_run(origin, names)
+        self.worker_cpu.begin_run(origin, uses_processes, on_cluster)
+        self.cpu_plot.begin_run(origin)
+        self.host_cpu.clear()
+        self.host_cpu.set_origin(origin)
+        self.host_cpu.setVisible(on_cluster)
+
+    def add_task_events(self, events: list) -> None:
+        self.timeline.add_task_events(events)
+        self.worker_cpu.add_task_events(events)
+
+    def add_samples(self, samples: list) -> None:
+        local = [s for s in samples if isinstance(s, CpuSample)]
+        hosts = [s for s in samples if isinstance(s, HostCpuSample)]
+        if local:
+            self.cpu_plot.add_samples(local)
+            self.worker_cpu.add_samples(local)
+        if hosts:
+            self.host_cpu.add_samples(hosts)
+            self.worker_cpu.add_host_samples(hosts)
+
+    def end_run(self, result: RunResult) -> None:
+        self.cpu_plot.end_run(result.t0, result.wall_s)
+        self.timeline.end_run(result.t0)
+        self.worker_cpu.end_run(result.t0)
+        self.host_cpu.set_origin(result.t0)
+
+    def replay(self, result: RunResult, uses_processes: bool) -> None:
+        """Draw a run that already ended (from a file) as it was; ``end_run`` follows."""
+        events = task_events(result)
+        self.begin_run(result.t0, task_names(result), uses_processes,
+                       on_cluster=bool(result.host_samples))
+        self.add_task_events(events)
+        self.cpu_plot.clear()
+        self.add_samples([*result.samples, *result.host_samples])
+
+    # -- looks -----------------------------------------------------------------------------------
+    def set_font_size(self, point_size: int) -> None:
+        for panel in self.panels:
+            panel.set_font_size(point_size)
+
+    def label_width_hint(self) -> int:
+        """Pixels the longest row name (a lane or a host's core) needs."""
+        hint = self.timeline.lane_width_hint()
+        if not self.host_cpu.isHidden():
+            hint = max(hint, self.host_cpu.row_axis.width_hint())
+        return hint
+
+    def set_left_width(self, width: int) -> None:
+        for panel in self.panels:
+            set_left_width(panel.plot, width)
