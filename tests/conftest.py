@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import glob
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -61,51 +59,12 @@ def leaves_nothing_running():
     assert _temp_roots() <= roots_before, "a files-task temp root was left behind"
 
 
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def dask_cluster():
-    """`dask scheduler` and `dask worker` (two, one thread each) as separate processes on
-    127.0.0.1; yields the scheduler's address and ends both afterwards."""
+    """A scheduler and two one-thread workers as separate processes on 127.0.0.1 (the
+    command-line tools, reached by address); yields the address, ends them afterwards."""
     pytest.importorskip("distributed")
-    port = _free_port()
-    env = dict(os.environ, PYTHONPATH=_ROOT)  # workers import the engine's task code
-    procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host",
-                               "127.0.0.1", "--port", str(port), "--no-dashboard"],
-                              cwd=_ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)]
-    address = f"tcp://127.0.0.1:{port}"
-    procs.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address,
-                                   "--nthreads", "1", "--nworkers", "2", "--host", "127.0.0.1",
-                                   "--no-dashboard"], cwd=_ROOT, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-    try:
-        from distributed import Client
+    from bench.dask_procs import dask_processes
 
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with Client(address, timeout="2s") as client:
-                    if len(client.scheduler_info()["workers"]) == 2:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "the dask cluster did not come up"
-            time.sleep(0.3)
+    with dask_processes(workers=2) as address:
         yield address
-    finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in reversed(procs):
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
