@@ -4,12 +4,13 @@
 
 Starts a scheduler and WORKERS one-thread workers as separate processes on 127.0.0.1 (as a user
 would), then alternates the same runs with the host sampler on and off (``engine.hosts``; off
-= the backend's ``_watch_hosts`` replaced by a stub), so machine noise hits both alike:
+= the backend's ``_watch_hosts`` replaced by a stub), so machine noise hits both alike (which
+goes first alternates):
 
     * 1 ms sleep tasks (scheduling-bound: any load on the scheduler shows here),
     * primes tasks of ~0.1 s each (CPU-bound: sampling competes with the work).
 
-It also times one sampling round (``Client.run(read_host)`` on every worker) on its own.
+It also times one sampling round (``Client.run`` on every worker's nanny) on its own.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class _NoSampler:
 def main() -> None:
     import engine.backends.dask_cluster as dask_backend
     from bench.dask_procs import dask_processes
-    from engine.hosts import HOST_INTERVAL_S, read_host
+    from engine.hosts import HOST_INTERVAL_S
     from engine.machine import machine_info
     from engine.report import machine_line
     from engine.run import RunConfig, execute
@@ -46,6 +47,13 @@ def main() -> None:
                  f"{4 * w} × primes ~0.1 s": build_workload(["primes"], 4 * w,
                                                            {"n": "100000"})}
     real = dask_backend._watch_hosts
+    setup_s: list[float] = []
+
+    def on(client, offsets, ctx):  # type: ignore[no-untyped-def]
+        t = time.perf_counter()
+        sampler = real(client, offsets, ctx)
+        setup_s.append(time.perf_counter() - t)
+        return sampler
 
     def off(client, offsets, ctx):  # type: ignore[no-untyped-def]
         return _NoSampler()
@@ -54,18 +62,20 @@ def main() -> None:
         from distributed import Client
 
         with Client(address) as client:
-            client.run(read_host)  # the first call ships the function: not a round's cost
+            # The first call ships the function: not a round's cost.
+            client.run(dask_backend._read_via_nanny, nanny=True)
             rounds = []
             for _ in range(50):
                 t = time.perf_counter()
-                client.run(read_host)
+                client.run(dask_backend._read_via_nanny, nanny=True)
                 rounds.append(time.perf_counter() - t)
         walls: dict[tuple[str, bool], list[float]] = {}
         samples: dict[str, list[int]] = {}
-        for _ in range(args.rounds):
+        for i in range(args.rounds):
             for label, wl in workloads.items():
-                for sampling in (True, False):
-                    dask_backend._watch_hosts = real if sampling else off
+                # Alternate which goes first, so a warm-up effect favours neither.
+                for sampling in ((True, False) if i % 2 == 0 else (False, True)):
+                    dask_backend._watch_hosts = on if sampling else off
                     r = execute(RunConfig(wl, "dask", workers=w, scheduler=address))
                     assert r.ok, r.problems
                     walls.setdefault((label, sampling), []).append(r.wall_s)
@@ -76,9 +86,10 @@ def main() -> None:
     rounds_ms = sorted(x * 1000 for x in rounds)
     print(f"# Host CPU sampling cost — {machine_line(machine_info())}, dask by address, "
           f"{w} workers, {args.rounds} rounds\n")
-    print(f"One sampling round (Client.run on {w} workers): median "
+    print(f"One sampling round (Client.run on {w} workers' nannies): median "
           f"{statistics.median(rounds_ms):.1f} ms, p95 {rounds_ms[int(0.95 * len(rounds_ms))]:.1f}"
-          f" ms; one round every {HOST_INTERVAL_S * 1000:.0f} ms.\n")
+          f" ms; one round every {HOST_INTERVAL_S * 1000:.0f} ms. Before the first task, one "
+          f"round and sizing the cluster: median {statistics.median(setup_s) * 1000:.1f} ms.\n")
     print("| workload | wall, sampling on s | wall, off s | on ÷ off | host samples per run |")
     print("|---|---:|---:|---:|---:|")
     for label in workloads:

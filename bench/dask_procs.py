@@ -32,7 +32,9 @@ def dask_processes(workers: int = 2, timeout_s: float = 60) -> Iterator[str]:
     from distributed import Client
 
     port = _free_port()
-    env = dict(os.environ, PYTHONPATH=ROOT)  # workers import the engine's task code
+    # Workers import the engine's task code; keep any path the caller set up too.
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (ROOT, os.environ.get("PYTHONPATH")) if p))
     quiet = {"cwd": ROOT, "env": env, "stdout": subprocess.DEVNULL,
              "stderr": subprocess.DEVNULL}
     address = f"tcp://127.0.0.1:{port}"

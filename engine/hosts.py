@@ -4,9 +4,9 @@ When the workers run on other machines, this machine's per-core plot says nothin
 Each worker can read its own host's counters, so a sampler asks every worker through Dask
 (``Client.run``) and converts the answers into ``HostCpuSample``s, one per host per round:
 
-    engine process (HostSampler thread)          each Dask worker
+    engine process (HostSampler thread)          each Dask worker's nanny (or the worker)
     client.run(read_host) ─────────────────────► read_host(): hostname, perf_counter,
-    HostCpuTracker.update(readings) ◄─────────── per-core CPU times, own process CPU time
+    HostCpuTracker.update(readings) ◄─────────── per-core CPU times, the worker's CPU time
       └► ctx.host_cpu(HostCpuSample)   per host: cores from any of its workers, CPU per worker
 
 Rates are computed here from cumulative counters (as ``engine.sampler`` does locally), so the
@@ -47,16 +47,18 @@ class HostReading:
     cpu_s: float  # the worker process's CPU seconds so far
 
 
-def read_host() -> HostReading:
-    """Runs on a worker (sent by ``Client.run``): imports nothing from the engine's run path."""
+def read_host(pid: int | None = None) -> HostReading:
+    """Runs on a cluster host (sent by ``Client.run``): the host's cores, and the CPU of
+    process ``pid`` (default: the calling process). Imports nothing from the run path."""
     import psutil
 
     cores = []
     for c in psutil.cpu_times(percpu=True):
         total = sum(c)
         cores.append((total - c.idle - getattr(c, "iowait", 0.0), total))
-    own = psutil.Process().cpu_times()
-    return HostReading(socket.gethostname(), time.perf_counter(), tuple(cores), os.getpid(),
+    pid = os.getpid() if pid is None else pid
+    own = psutil.Process(pid).cpu_times()
+    return HostReading(socket.gethostname(), time.perf_counter(), tuple(cores), pid,
                        own.user + own.system)
 
 
