@@ -24,18 +24,24 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def dask_processes(workers: int = 2, timeout_s: float = 60) -> Iterator[str]:
+def dask_processes(workers: int = 2, timeout_s: float = 60,
+                   engine_importable: bool = True) -> Iterator[str]:
     """Start a scheduler and ``workers`` one-thread workers; yield the scheduler's address.
 
-    Everything started is ended on exit (terminate, then kill after 15 s).
+    ``engine_importable=False`` starts them the way a user might by mistake: elsewhere, without
+    CoreScope's folder on their path. Everything started is ended on exit (terminate, then kill
+    after 15 s).
     """
     from distributed import Client
 
     port = _free_port()
     # Workers import the engine's task code; keep any path the caller set up too.
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        p for p in (ROOT, os.environ.get("PYTHONPATH")) if p))
-    quiet = {"cwd": ROOT, "env": env, "stdout": subprocess.DEVNULL,
+    paths = [ROOT] if engine_importable else []
+    paths += [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+              if p and os.path.abspath(p) != ROOT]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths))
+    cwd = ROOT if engine_importable else os.path.dirname(sys.executable)
+    quiet = {"cwd": cwd, "env": env, "stdout": subprocess.DEVNULL,
              "stderr": subprocess.DEVNULL}
     address = f"tcp://127.0.0.1:{port}"
     procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host",

@@ -48,3 +48,17 @@ def test_run_on_an_existing_cluster_by_address_leaves_it_running(dask_cluster, t
 
     with Client(cluster, timeout="5s") as client:  # still up for the next run
         assert len(client.scheduler_info()["workers"]) == 2
+
+
+def test_workers_that_cannot_import_the_engine_get_a_clear_message():
+    from bench.dask_procs import dask_processes
+
+    with dask_processes(workers=1, engine_importable=False) as address:
+        out = subprocess.run([sys.executable, os.path.join(ROOT, "main.py"), "run", "--task",
+                              "primes", "--backend", "dask", "--scheduler", address, "--tasks",
+                              "2", "--set", "n=1000"], cwd=ROOT, capture_output=True, text=True,
+                             timeout=120)
+    assert out.returncode == 1, out.stderr
+    assert "could not import CoreScope's engine" in out.stdout
+    assert "PYTHONPATH" in out.stdout
+    assert "Traceback" not in out.stdout + out.stderr

@@ -79,6 +79,23 @@ def _clock_offsets(client: Any) -> dict[str, float]:
     return offsets
 
 
+def _why_lost(exc: BaseException) -> str:
+    """One line for a future that failed outside the task (the task's own errors come back as
+    records): its worker died, or the worker could not run CoreScope's code at all."""
+    from distributed import KilledWorker
+
+    if isinstance(exc, KilledWorker):
+        return "Dask worker died under the task (KilledWorker)"
+    text = " ".join(str(exc).split())
+    cause = exc.__cause__ or exc.__context__
+    if cause is not None:
+        text = f"{text} ({type(cause).__name__}: {' '.join(str(cause).split())})"
+    if "engine" in text and ("No module named" in text or "ModuleNotFoundError" in text):
+        return ("a Dask worker could not import CoreScope's engine: start the workers where it "
+                "is importable (PYTHONPATH=the CoreScope folder)")
+    return f"a Dask worker could not run the task: {type(exc).__name__}: {text[:200]}"
+
+
 def _read_via_nanny(dask_worker: Any) -> HostReading:
     """Runs in a worker's nanny: reads the host and the worker process from outside it."""
     return read_host(dask_worker.pid)
@@ -224,8 +241,7 @@ class DaskBackend(Backend):
             if fut.status == "error" and not ctx.cancel.is_set():
                 with lock:
                     inst = futures[fut.key][1]
-                kind = type(fut.exception()).__name__
-                ctx.lost([inst.id], f"Dask worker died under the task ({kind})")
+                ctx.lost([inst.id], _why_lost(fut.exception()))
 
         for fut, _ in futures.values():
             fut.add_done_callback(watch)
