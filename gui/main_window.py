@@ -15,7 +15,7 @@ as it happens while the Compare or Sweep page collects them.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -46,6 +46,7 @@ from gui.pages import LIVE, PagesMixin
 from gui.runbox import RunBox
 from gui.sequence import RunSequence
 from gui.settings import Store, open_settings
+from gui.stopping import StopFlow
 from gui.summary import ErrorsPanel, SummaryPanel
 from gui.sweep_view import SweepView
 from gui.timeview import TimeControls
@@ -54,10 +55,6 @@ DEFAULT_SIZE = (1280, 720)
 MIN_FONT, MAX_FONT = 7, 40
 # While a run is young, follow mode also shows this much of the idle time before it.
 _LEAD_IN_S = 0.5
-# Built-in tasks stop within ~50 ms of a cancel; only after this long does the window say it
-# is waiting for tasks that ignore the stop and offer to leave them running.
-STUCK_AFTER_S = 0.5
-_STUCK_POLL_MS = 200
 
 
 class MainWindow(PagesMixin, QMainWindow):
@@ -94,17 +91,12 @@ class MainWindow(PagesMixin, QMainWindow):
         self._sequence_view: CompareView | SweepView | None = None
         self.files = SessionFiles(self)
         self._replaying = False  # the live page shows a saved run: idle samples stay out
-        self._stopping: Run | None = None  # the run Stop was pressed for
-        self._stop_pressed = 0.0
-        self._stuck_timer = QTimer(self)
-        self._stuck_timer.setInterval(_STUCK_POLL_MS)
-        self._stuck_timer.timeout.connect(self._check_stuck)
+        self.stopping = StopFlow(self.bridge, self.run_box, self)
         self.last_result: RunResult | None = None
         self.baselines: dict[str, float] = {}  # workload label -> last sequential wall time
         self._origin = _clock.now()
         self._opened = self._origin
         self._run_active = False
-        self._abandoned = 0  # tasks of the current run left running after a stop
         self._closed = False
         self._font_size = max(11, QApplication.font().pointSize())
         self._build_layout()
@@ -190,7 +182,6 @@ class MainWindow(PagesMixin, QMainWindow):
         b.run_finished.connect(self._run_finished)
         self.run_box.run_button.clicked.connect(self.start_run)
         self.run_box.stop_button.clicked.connect(self.stop_run)
-        self.run_box.leave_button.clicked.connect(self.leave_running)
         b.task_events.connect(self._sequence_events)
         b.frame.connect(self._sequence_frame)
         seq = self.sequence
@@ -297,37 +288,9 @@ class MainWindow(PagesMixin, QMainWindow):
     def stop_run(self) -> None:
         """Cancel the run (and the rest of a comparison or sweep). Tasks that ignore the cancel
         are waited for, and the window says so and offers to leave them running."""
-        run = self.bridge.run
         if self.sequence.active:
             self.sequence.stop()
-        if run is not None:
-            self.bridge.cancel()
-            self.run_box.show_message("stopping: ending workers …")
-            self._stopping = run
-            self._stop_pressed = _clock.now()
-            self._stuck_timer.start()
-
-    def _check_stuck(self) -> None:
-        run = self._stopping
-        if run is None or self.bridge.run is not run or run.wait(0):
-            self._stuck_timer.stop()
-            self.run_box.show_leave(False)
-            return
-        waiting = run.still_running
-        if waiting and _clock.now() - self._stop_pressed >= STUCK_AFTER_S:
-            self.run_box.show_message(
-                f"waiting for {waiting} running task{'s' if waiting != 1 else ''} that "
-                "ignore{} the stop (custom code on threads cannot be interrupted) …".format(
-                    "s" if waiting == 1 else ""))
-            self.run_box.show_leave(True)
-
-    def leave_running(self) -> None:
-        """End the run now; tasks that ignored the stop finish unseen in the background."""
-        run = self.bridge.run
-        if run is not None and run is self._stopping:
-            self._abandoned = run.still_running
-            self.bridge.abandon()
-        self.run_box.show_leave(False)
+        self.stopping.stop()
 
     def reset_view(self) -> None:
         """Whole last run in view (or follow the newest while running), all lanes shown."""
@@ -344,7 +307,7 @@ class MainWindow(PagesMixin, QMainWindow):
         self._origin = origin
         self._run_active = True
         self._replaying = False
-        self._abandoned = 0
+        self.stopping.run_started()
         self.plots.begin_run(origin, run.config.workload.task_names,
                              run.backend_class.uses_processes,
                              on_cluster=run.config.scheduler is not None)
@@ -372,7 +335,7 @@ class MainWindow(PagesMixin, QMainWindow):
                             paged=not self._run_active)
 
     def _progress(self, done: int, total: int) -> None:
-        if not self._stuck_timer.isActive():
+        if not self.stopping.waiting:
             self.run_box.show_progress(done, total, _clock.now() - self._origin)
 
     def _frame(self, now: float) -> None:
@@ -381,8 +344,7 @@ class MainWindow(PagesMixin, QMainWindow):
 
     def _run_finished(self, result: RunResult) -> None:
         self._run_active = False
-        self._stuck_timer.stop()
-        self.run_box.show_leave(False)
+        self.stopping.run_ended()
         label = result.workload_label
         if result.backend == "sequential" and not result.cancelled:
             self.baselines[label] = result.wall_s
@@ -393,8 +355,8 @@ class MainWindow(PagesMixin, QMainWindow):
         verdict = ("cancelled" if result.cancelled
                    else "done" if result.ok else "done, with failures")
         message = f"{verdict}: {s.ok}/{s.n_tasks} ok in {s.wall_s:.2f} s"
-        if self._abandoned:
-            message += (f"; {self._abandoned} task(s) ignored the stop and finish in the "
+        if self.stopping.abandoned:
+            message += (f"; {self.stopping.abandoned} task(s) ignored the stop and finish in the "
                         "background")
         self.run_box.show_message(message, error=not result.ok and not result.cancelled)
         self.run_box.progress.setValue(s.n_tasks - s.cancelled)
