@@ -40,10 +40,11 @@ def run_text(result: RunResult, verbose: bool = True) -> str:
         if n:
             counts += f", {n} {label}"
     cpu = "—" if s.cpu_util is None else f"{s.cpu_util:.0f} %"
+    cpu += " of cluster" if result.cluster_cores else " of machine"
     lines = [
         f"{result.backend} ({how}): {counts} of {s.n_tasks}",
         f"  wall {s.wall_s:.3f} s · speedup {_times(s.speedup)} · efficiency "
-        f"{_pct(s.efficiency)} · CPU {cpu} of machine · parallelism {s.parallelism:.2f} · "
+        f"{_pct(s.efficiency)} · CPU {cpu} · parallelism {s.parallelism:.2f} · "
         f"overhead {s.overhead_share:.0%}",
     ]
     lines += [f"  note: {n}" for n in result.notes]

@@ -56,7 +56,8 @@ class RunResult:
     @cached_property
     def stats(self) -> stats.RunStats:
         return stats.compute(self.records, self.samples, self.t0, self.t_end, self.workers,
-                             self.cores, self.baseline_wall_s)
+                             self.cores, self.baseline_wall_s, self.host_samples,
+                             self.cluster_cores)
 
     @property
     def ok(self) -> bool:

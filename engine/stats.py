@@ -3,7 +3,8 @@
     wall_s          run start (before any worker exists) to the last worker gone
     speedup         baseline wall / this wall (baseline: a sequential run of the same workload)
     efficiency      speedup / min(workers, usable cores): 1.0 is the ideal for this machine
-    cpu_util        mean whole-machine CPU busy % over the run's samples
+    cpu_util        mean whole-machine CPU busy % over the run's samples; for a cluster reached
+                    by address, the mean busy % of its hosts' cores (sampled on the hosts)
     parallelism     Σ task durations / wall: how many tasks were in flight on average
     overhead_share  1 − Σ task durations / (wall × workers in use): the share of the workers'
                     time spent outside tasks (process start, messaging, idling at the end)
@@ -84,8 +85,14 @@ def mean_host_cores(samples: Sequence[HostCpuSample], t0: float, t1: float) -> f
 
 
 def compute(records: Sequence[TaskRecord], samples: Sequence[CpuSample], t0: float, t1: float,
-            workers: int, cores: int, baseline_wall_s: float | None) -> RunStats:
+            workers: int, cores: int, baseline_wall_s: float | None,
+            host_samples: Sequence[HostCpuSample] = (),
+            cluster_cores: int | None = None) -> RunStats:
     wall = max(0.0, t1 - t0)
+    util = mean_cpu(samples, t0, t1)
+    if cluster_cores:  # this machine's CPU says nothing about the cluster's: none is honest
+        on_hosts = mean_host_cores(host_samples, t0, t1)
+        util = None if on_hosts is None else 100 * on_hosts / cluster_cores
     counts = {status: 0 for status in TaskStatus}
     for r in records:
         counts[r.status] += 1
@@ -97,6 +104,6 @@ def compute(records: Sequence[TaskRecord], samples: Sequence[CpuSample], t0: flo
         lost=counts[TaskStatus.LOST], cancelled=counts[TaskStatus.CANCELLED],
         busy_s=sum(r.duration for r in records),
         task_cpu_s=sum(r.cpu_s for r in records),
-        cpu_util=mean_cpu(samples, t0, t1),
+        cpu_util=util,
         speedup=sp, efficiency=efficiency(sp, workers, cores),
     )

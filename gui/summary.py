@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
 
 from engine.records import TaskRecord, TaskStatus
 from engine.result import RunResult
-from engine.stats import mean_host_cores
 from gui import palette
 
 _FIGURE_SCALE = 1.5  # headline figures this much larger than the panel's text
@@ -77,17 +76,12 @@ class SummaryPanel(QWidget):
                       f"vs sequential ({result.baseline_wall_s:.3f} s)")
         ideal = result.ideal
         self._set("Efficiency", _pct(s.efficiency), f"speedup ÷ {ideal} (the ideal here)")
-        on_hosts = mean_host_cores(result.host_samples, result.t0, result.t_end)
-        if on_hosts is not None and result.cluster_cores:
-            # The work ran on the cluster: its hosts' CPU is the figure, not this machine's.
-            self._set("CPU use", f"{100 * on_hosts / result.cluster_cores:.0f} %",
-                      f"of the cluster's hosts ≈ {on_hosts:.1f} of {result.cluster_cores} "
-                      "cores busy")
-        else:
-            util = "—" if s.cpu_util is None else f"{s.cpu_util:.0f} %"
-            cores = (s.cpu_util or 0) / 100 * result.machine.logical_cores
-            self._set("CPU use", util, f"of the whole machine ≈ {cores:.1f} of "
-                                       f"{result.machine.logical_cores} cores busy")
+        util = "—" if s.cpu_util is None else f"{s.cpu_util:.0f} %"
+        # On a cluster reached by address the figure is its hosts' (engine.stats), not ours.
+        where, total = (("the cluster's hosts", result.cluster_cores) if result.cluster_cores
+                        else ("the whole machine", result.machine.logical_cores))
+        cores = (s.cpu_util or 0) / 100 * total
+        self._set("CPU use", util, f"of {where} ≈ {cores:.1f} of {total} cores busy")
         counts = f"{s.ok} ok"
         for n, word in ((s.failed, "failed"), (s.lost, "lost"), (s.cancelled, "cancelled")):
             if n:

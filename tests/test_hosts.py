@@ -114,6 +114,9 @@ def test_cluster_cores_set_the_ideal_and_the_explanation_reads_the_hosts():
     # 2 cores busy on "far", half of one on "near".
     assert mean_host_cores(r.host_samples, r.t0, r.t_end) == pytest.approx(2.5)
     assert r.cores == 5 and r.ideal == 1  # one worker in use, five cores on the cluster
+    assert r.stats.cpu_util == pytest.approx(50.0)  # the hosts' cores, not this machine's
+    # A cluster run too short for a host sample has no CPU figure rather than a wrong one.
+    assert dataclasses.replace(r, host_samples=()).stats.cpu_util is None
     text = " ".join(explain(r))
     assert "CPU on the cluster's hosts reached 2.5 of 5 cores" in text
     assert "connected to a running cluster" in text
