@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 #: Seconds between rounds. Each round is one scheduler round trip to every worker (a few ms);
 #: 4 Hz shows a 1 s task's rise and fall without loading the scheduler.
 HOST_INTERVAL_S = 0.25
+#: Shorter intervals are not rates worth drawing: CPU counters tick every 10 ms, so a 20 ms
+#: interval reads as 0 %, 50 % or 100 %. Such a round is skipped and the interval runs on.
+MIN_INTERVAL_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -95,12 +98,16 @@ class HostCpuTracker:
             # Every worker on a host reads the same core counters: any one of them will do.
             _, first = rows[0]
             prev = self._cores.get(host)
+            if prev is not None and t - prev[0] < MIN_INTERVAL_S:
+                continue
             self._cores[host] = (t, first.cores)
             processes: dict[int, float] = {}
             for t_w, r in rows:
                 before = self._procs.get((host, r.pid))
+                if before is not None and t_w - before[0] < MIN_INTERVAL_S:
+                    continue
                 self._procs[(host, r.pid)] = (t_w, r.cpu_s)
-                if before is not None and t_w > before[0]:
+                if before is not None:
                     # Not capped at 100: a worker with several threads may use several cores.
                     processes[r.pid] = max(0.0, 100.0 * (r.cpu_s - before[1]) / (t_w - before[0]))
             if prev is None or t <= prev[0] or len(prev[1]) != len(first.cores):
@@ -142,9 +149,10 @@ class HostSampler:
             self._thread.join(timeout)
 
     def _loop(self) -> None:
+        # The caller has taken the baseline round; each round here ends an interval. stop()
+        # ends the wait early, and that last round closes the run's final interval.
         while True:
-            # One more round after stop() closes the last interval, so a short run has data.
-            final = self._stop.is_set()
+            final = self._stop.wait(self._interval)
             try:
                 readings = self._read()
             except Exception as exc:  # a worker leaving mid-round, a slow scheduler: skip it
@@ -155,4 +163,3 @@ class HostSampler:
             self.rounds += 1
             if final:
                 return
-            self._stop.wait(self._interval)

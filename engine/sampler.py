@@ -128,7 +128,9 @@ def main(argv: Sequence[str]) -> int:
     next_tick = time.perf_counter() + interval
     while True:
         stopping = stop.wait(max(0.0, next_tick - time.perf_counter()))
-        next_tick += interval
+        # A steady rate, but no catching up after a late sample: a sample a few ms after the
+        # last one sees no 10 ms counter tick and would draw every core at 0 %.
+        next_tick = max(next_tick + interval, time.perf_counter() + interval / 2)
         if os.getppid() != parent or not psutil.pid_exists(parent):
             return 0
         t, cores, procs, threads = counters.sample()

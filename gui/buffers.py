@@ -7,6 +7,8 @@ when it fills (one copy per ``capacity`` appends), and ``GrowArray`` doubles lik
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 
@@ -103,14 +105,37 @@ class Series:
         self.v.append(value)
 
 
-def hold_on_grid(t: np.ndarray, values: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """Rows of ``values`` at each ``grid`` time, each holding the last sample at or before it.
 
-    Heatmaps need uniform columns; samples arrive at irregular times (monitors hand over, rounds
-    of a cluster sampler take as long as the slowest worker). Grid times before the first sample
-    are NaN, which an image draws as transparent.
+def heatmap_columns(sources: Sequence[tuple[np.ndarray, np.ndarray]], max_columns: int,
+                    default_dt: float = 0.1) -> tuple[float, float, np.ndarray] | None:
+    """Samples of one or more sources, (times, values[samples, rows]), as one image of uniform
+    time columns: (start time, column width, image[columns, all rows side by side]).
+
+    Uniform columns keep an image on the shared time axis when samples come irregularly
+    (monitors hand over, a cluster round takes as long as its slowest worker). A CPU sample is
+    the rate over the interval that *ends* at its time, so a column shows the sample whose
+    interval contains the column's middle; holding the previous sample instead would draw
+    everything one interval late. Where a source has no sample, the column is NaN, which an
+    image draws as transparent rather than as idle. None when there are no samples at all.
     """
-    idx = np.searchsorted(t, grid, side="right") - 1
-    out = values[np.clip(idx, 0, len(t) - 1)].astype(float)
-    out[idx < 0] = np.nan
-    return out
+    filled = [t for t, _ in sources if len(t)]
+    if not filled:
+        return None
+    steps = np.concatenate([np.diff(t[-50:]) for t in filled])
+    dt = max(0.01, float(np.median(steps)) if len(steps) else default_dt)
+    # Columns are laid back from the newest sample, so the run's last (often shorter)
+    # interval gets a column of its own rather than falling off the end.
+    end = max(float(t[-1]) for t in filled)
+    first = min(float(t[0]) for t in filled) - dt
+    n = min(max(1, int(np.ceil((end - first) / dt - 1e-9))), max_columns)
+    start = end - n * dt
+    middles = start + dt * (np.arange(n) + 0.5)
+    blocks = []
+    for t, values in sources:
+        block = np.full((n, values.shape[1]), np.nan)
+        if len(t):
+            idx = np.searchsorted(t, middles, side="left")
+            inside = (idx < len(t)) & (middles >= t[0] - dt)
+            block[inside] = values[idx[inside]]
+        blocks.append(block)
+    return start, dt, np.hstack(blocks)

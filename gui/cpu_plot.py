@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QCheckBox, QWidget
 from engine import clock as _clock
 from engine.records import CpuSample
 from gui import palette
-from gui.buffers import SampleRing, hold_on_grid
+from gui.buffers import SampleRing, heatmap_columns
 from gui.plotstyle import LabelAxis, PlotPanel, make_plot, set_font, swatch
 
 # Short enough to fit a plot a few lines high at projector text sizes; the legend says the rest.
@@ -189,17 +189,13 @@ class CpuPlot(PlotPanel):
         self.total_curve.setData(x, values.mean(axis=1))
 
     def _draw_heatmap(self, t: np.ndarray, values: np.ndarray) -> None:
-        if len(t) < 2:
+        columns = heatmap_columns([(t, values)], 4 * self._capacity)
+        if columns is None:
             self.image.clear()
             return
-        # Resample onto a uniform grid: the idle and run monitors hand over with small gaps,
-        # and an image column per sample would drift away from the shared time axis.
-        dt = max(0.01, float(np.median(np.diff(t[-50:]))))
-        n = min(int((t[-1] - t[0]) / dt) + 1, 4 * self._capacity)
-        grid = t[0] + dt * np.arange(n)
-        self.image.setImage(hold_on_grid(t, values, grid), levels=(0, 100), autoLevels=False,
-                            autoDownsample=True)
-        self.image.setRect(QRectF(t[0] - self._origin, -0.5, n * dt, self.cores))
+        start, dt, image = columns
+        self.image.setImage(image, levels=(0, 100), autoLevels=False, autoDownsample=True)
+        self.image.setRect(QRectF(start - self._origin, -0.5, len(image) * dt, self.cores))
 
     def set_font_size(self, point_size: int) -> None:
         self._font_size = point_size

@@ -9,7 +9,6 @@ would be sixteen overlapping lines.
 
 from __future__ import annotations
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Signal
 from PySide6.QtWidgets import QWidget
@@ -17,7 +16,7 @@ from PySide6.QtWidgets import QWidget
 from engine.hosts import HOST_INTERVAL_S
 from engine.records import HostCpuSample
 from gui import palette
-from gui.buffers import SampleRing, hold_on_grid
+from gui.buffers import SampleRing, heatmap_columns
 from gui.plotstyle import LabelAxis, PlotPanel, make_plot, set_font
 
 Y_LABEL = "host · core"
@@ -123,21 +122,15 @@ class HostCpuPlot(PlotPanel):
         self.legend.setText("&nbsp;&nbsp;· ".join(parts))
 
     def refresh(self) -> None:
-        rings = [r for r in self.hosts.values() if len(r)]
-        if not rings:
+        # Hosts missing from a round (or joining late) read as transparent, not as idle.
+        columns = heatmap_columns([(r.t, r.values) for r in self.hosts.values()],
+                                  4 * self._capacity, HOST_INTERVAL_S)
+        if columns is None:
             self.image.clear()
             return
-        start = min(float(r.t[0]) for r in rings)
-        end = max(float(r.t[-1]) for r in rings)
-        steps = np.concatenate([np.diff(r.t[-50:]) for r in rings])
-        dt = max(0.01, float(np.median(steps)) if len(steps) else HOST_INTERVAL_S)
-        n = min(int((end - start) / dt) + 1, 4 * self._capacity)
-        grid = start + dt * np.arange(n)
-        # Hosts missing from a round (or joining late) read as transparent, not as idle.
-        image = np.hstack([hold_on_grid(r.t, r.values, grid) if len(r)
-                           else np.full((n, r.width), np.nan) for r in self.hosts.values()])
+        start, dt, image = columns
         self.image.setImage(image, levels=(0, 100), autoLevels=False, autoDownsample=True)
-        self.image.setRect(QRectF(start - self._origin, -0.5, n * dt, self.rows))
+        self.image.setRect(QRectF(start - self._origin, -0.5, len(image) * dt, self.rows))
 
     def set_font_size(self, point_size: int) -> None:
         self._font_size = point_size

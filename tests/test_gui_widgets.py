@@ -240,6 +240,19 @@ def test_cluster_hosts_are_bands_of_core_rows_named_by_host(qtbot):
     assert "10.0.0.9: 1 core, 2 workers" in legend
 
 
+def test_heatmap_columns_show_each_sample_over_the_interval_it_measured():
+    from gui.buffers import heatmap_columns
+
+    # Rates over (0, 1], (1, 2], (2, 3] of one source; a second source only has (1, 2].
+    t = np.array([1.0, 2.0, 3.0])
+    start, dt, image = heatmap_columns([(t, np.array([[10.0], [20.0], [30.0]])),
+                                        (np.array([2.0]), np.array([[99.0]]))], 100)
+    assert (start, dt) == (0.0, 1.0)
+    assert list(image[:, 0]) == [10.0, 20.0, 30.0]  # not shifted one interval late
+    assert np.isnan(image[0, 1]) and image[1, 1] == 99.0 and np.isnan(image[2, 1])
+    assert heatmap_columns([(np.array([]), np.zeros((0, 2)))], 100) is None
+
+
 def test_worker_cpu_sums_a_clusters_workers_across_hosts(qtbot):
     from gui.worker_cpu import WorkerCpuPlot
 

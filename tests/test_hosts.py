@@ -74,6 +74,15 @@ def test_a_worker_that_joins_late_starts_its_own_baseline():
     assert s.processes == pytest.approx({1: 100.0, 2: 50.0})
 
 
+def test_a_round_too_soon_after_the_last_is_skipped_not_drawn_as_noise():
+    tracker = HostCpuTracker(local_host="x")
+    tracker.update({"w": reading("h", 1.0, (0.0,))})
+    # 20 ms later: too short to be a rate (CPU counters tick every 10 ms).
+    assert tracker.update({"w": reading("h", 1.02, (0.02,))}) == []
+    (s,) = tracker.update({"w": reading("h", 1.5, (0.25,))})
+    assert s.per_core == pytest.approx((50.0,))  # measured over the whole 0.5 s
+
+
 def test_sampler_keeps_sampling_past_failed_rounds_and_closes_with_a_last_round():
     calls = []
     got: list[HostCpuSample] = []
