@@ -30,10 +30,10 @@ def worker_start_s(result: RunResult) -> float:
     Measured per worker rather than per task because in a pool most of a task's wait is queueing
     behind other tasks, which says nothing about start-up cost.
     """
-    first: dict[tuple[int, int], float] = {}
+    first: dict[tuple[str, int, int], float] = {}
     for r in result.records:
         if r.worker is not None and r.started is not None:
-            key = (r.worker.pid, r.worker.tid)
+            key = (r.worker.host, r.worker.pid, r.worker.tid)
             first[key] = min(first.get(key, r.started), r.started)
     return mean(t - result.t0 for t in first.values()) if first else 0.0
 
@@ -54,11 +54,11 @@ def explain(result: RunResult) -> list[str]:
     if s.n_tasks == 0 or s.busy_s <= 0:
         return lines or ["No task ran."]
 
-    cores_used = (s.cpu_util or 0.0) / 100 * result.machine.logical_cores
-    on_hosts = mean_host_cores(result.host_samples, result.t0, result.t_end)
+    cores_used: float | None = (s.cpu_util or 0.0) / 100 * result.machine.logical_cores
     where = "this machine"
-    if on_hosts is not None:  # the work ran on a cluster's hosts: their CPU is the one to judge
-        cores_used, where = on_hosts, "the cluster's hosts"
+    if result.cluster_cores:  # the work ran on a cluster's hosts: their CPU is the one to judge
+        cores_used = mean_host_cores(result.host_samples, result.t0, result.t_end)
+        where = "the cluster's hosts"
     # Cores' worth of CPU the tasks themselves consumed: unlike the machine-wide figure it is
     # blind to other programs, and it separates "waited on the GIL" (≈ 1 core in total, however
     # many threads) from "waited on I/O" (≈ 0).
@@ -80,6 +80,8 @@ def explain(result: RunResult) -> list[str]:
         lines.append(
             f"Threads used {task_cores:.1f} cores at once: this work runs outside the GIL "
             "(C code such as hashlib releases it), so threads scale.")
+    elif backend.uses_processes and cores_used is None:  # a cluster run too short to sample
+        lines.append("Each worker process has its own interpreter and GIL.")
     elif backend.uses_processes:
         lines.append(f"Each worker process has its own interpreter and GIL: CPU on {where} "
                      f"reached {cores_used:.1f} of {cores} cores on average.")

@@ -5,7 +5,10 @@
                "cpu_util", "ok", "error", "tasks": [{"id", "name", "worker", "pid", "tid",
                "start_s", "end_s", "cpu_s", "ok", "error", ...}],
                "cpu": {"interval_s", "samples": [{"t_s", "per_core": [...]}],
-                       "hosts": [{"host", "t_s", "per_core": [...], "processes"}]}}]}
+                       "hosts": [{"host", "this_machine", "t_s", "per_core": [...],
+                                  "processes"}]}}]}
+
+A task's "host" names the machine of a worker on a cluster (absent: this machine).
 
 ``cpu.hosts`` holds a cluster's per-host samples (a Dask run by scheduler address); it is absent
 from runs that have none, and from files written before it existed.
@@ -38,6 +41,7 @@ def task_to_dict(result: RunResult, r: TaskRecord, lane: int | None) -> dict[str
         "worker": r.worker.label if r.worker else None,
         "pid": r.worker.pid if r.worker else None,
         "tid": r.worker.tid if r.worker else None,
+        **({"host": r.worker.host} if r.worker and r.worker.host else {}),
         "lane": lane,
         # Raw measurements are written unrounded so a saved session reloads bit-identical.
         "submitted_s": result.rel(r.submitted),
@@ -71,7 +75,8 @@ def run_to_dict(result: RunResult) -> dict[str, Any]:
         "cancelled_run": result.cancelled, "abandoned": result.abandoned,
         "problems": list(result.problems),
         "notes": list(result.notes), "explanation": explain(result),
-        "lanes": [{"index": ln.index, "label": ln.label, "pid": ln.pid, "tid": ln.tid}
+        "lanes": [{"index": ln.index, "label": ln.label, "pid": ln.pid, "tid": ln.tid,
+                   **({"host": ln.host} if ln.host else {})}
                   for ln in lanes.lanes],
         "tasks": [task_to_dict(result, r, lanes.lane_of.get(r.id)) for r in result.records],
         "cpu": {
@@ -80,7 +85,8 @@ def run_to_dict(result: RunResult) -> dict[str, Any]:
                          "processes": {str(k): v for k, v in c.processes.items()},
                          "threads": {str(k): v for k, v in c.threads.items()}}
                         for c in result.samples],
-            **({"hosts": [{"host": h.host, "t_s": result.rel(h.t), "per_core": list(h.per_core),
+            **({"hosts": [{"host": h.host, "this_machine": h.this_machine,
+                           "t_s": result.rel(h.t), "per_core": list(h.per_core),
                            "processes": {str(k): v for k, v in h.processes.items()}}
                           for h in result.host_samples]} if result.host_samples else {}),
         },

@@ -60,7 +60,7 @@ def read_host(pid: int | None = None) -> HostReading:
         total = sum(c)
         cores.append((total - c.idle - getattr(c, "iowait", 0.0), total))
     pid = os.getpid() if pid is None else pid
-    own = psutil.Process(pid).cpu_times()
+    own = psutil.Process(pid).cpu_times()  # raises for a gone pid: the round skips it
     return HostReading(socket.gethostname(), time.perf_counter(), tuple(cores), pid,
                        own.user + own.system)
 
@@ -75,7 +75,7 @@ class HostCpuTracker:
 
     Args:
         offsets: worker address -> (worker clock − our clock); missing means the same clock.
-        local_host: this machine's host name, marked "(this machine)" in host labels.
+        local_host: this machine's host name (its samples are marked ``this_machine``).
     """
 
     def __init__(self, offsets: Mapping[str, float] | None = None,
@@ -84,9 +84,6 @@ class HostCpuTracker:
         self._local = socket.gethostname() if local_host is None else local_host
         self._cores: dict[str, tuple[float, tuple[tuple[float, float], ...]]] = {}
         self._procs: dict[tuple[str, int], tuple[float, float]] = {}
-
-    def label(self, host: str) -> str:
-        return f"{host} (this machine)" if host == self._local else host
 
     def update(self, readings: Mapping[str, HostReading]) -> list[HostCpuSample]:
         by_host: dict[str, list[tuple[float, HostReading]]] = {}
@@ -114,7 +111,7 @@ class HostCpuTracker:
                 continue  # the first reading of a host is the baseline for its rates
             per_core = tuple(_percent(b, b0, tot, tot0)
                              for (b, tot), (b0, tot0) in zip(first.cores, prev[1]))
-            samples.append(HostCpuSample(t, self.label(host), per_core, processes))
+            samples.append(HostCpuSample(t, host, per_core, processes, host == self._local))
         return samples
 
 
@@ -138,12 +135,16 @@ class HostSampler:
         self._thread = threading.Thread(target=self._loop, name="corescope-host-cpu",
                                         daemon=True)
         self.rounds = 0
+        self._final = True
 
     def start(self) -> HostSampler:
         self._thread.start()
         return self
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, final_round: bool = True, timeout: float = 5.0) -> None:
+        """Stop sampling; ``final_round`` takes one last round to close the run's last
+        interval (a short run then still has data)."""
+        self._final = final_round
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
@@ -153,6 +154,8 @@ class HostSampler:
         # ends the wait early, and that last round closes the run's final interval.
         while True:
             final = self._stop.wait(self._interval)
+            if final and not self._final:
+                return
             try:
                 readings = self._read()
             except Exception as exc:  # a worker leaving mid-round, a slow scheduler: skip it

@@ -30,6 +30,9 @@ class WorkerId:
     pid: int
     tid: int  # native thread id, as psutil and the OS report it
     label: str  # readable lane label, e.g. "pid 4121 · thread 4125"
+    #: The host name of a cluster worker's machine; "" for this machine. Pids and thread ids
+    #: are only unique per machine (containers on different hosts often share small pids).
+    host: str = ""
 
 
 @dataclass(frozen=True)
@@ -118,9 +121,10 @@ class HostCpuSample:
     """
 
     t: float
-    host: str
+    host: str  # the host's name, as the workers there report it
     per_core: tuple[float, ...]
     processes: Mapping[int, float] = field(default_factory=dict)
+    this_machine: bool = False  # the host is the one CoreScope runs on
 
     @property
     def total(self) -> float:

@@ -75,7 +75,10 @@ class _Reader:
         if value is None and optional:
             return None
         if float in types and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:
+                raise SessionError(f"{self.where}: {key!r} is too large a number") from None
         if not isinstance(value, types) or isinstance(value, bool) and bool not in types:
             names = " or ".join(t.__name__ for t in types)
             raise SessionError(f"{self.where}: {key!r} should be {names}, "
@@ -105,7 +108,8 @@ def _task(where: str, data: Any) -> TaskRecord:
         raise SessionError(f"{where}: unknown status {status_text!r}") from None
     pid, tid, label = (t.get("pid", int, optional=True), t.get("tid", int, optional=True),
                        t.get("worker", str, optional=True))
-    worker = WorkerId(pid, tid, label or "") if pid is not None and tid is not None else None
+    worker = (WorkerId(pid, tid, label or "", t.get("host", str, optional=True) or "")
+              if pid is not None and tid is not None else None)
     error = None
     if t.get("error", str, optional=True) is not None:
         error = TaskError(t.get("error_type", str, optional=True) or "Error",
@@ -121,19 +125,32 @@ def _task(where: str, data: Any) -> TaskRecord:
         mode=t.get("mode", str, optional=True) or "")
 
 
+def _percent(value: Any) -> float | None:
+    """A CPU percentage from a file, or None if it is not one (text, NaN, negative, huge)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) and 0 <= number <= 1e6 else None
+
+
 def _per_core(c: _Reader) -> tuple[float, ...]:
-    per_core = c.get("per_core", list)
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in per_core):
-        raise SessionError(f"{c.where}: per_core must hold numbers")
-    return tuple(float(v) for v in per_core)
+    values = [_percent(v) for v in c.get("per_core", list)]
+    if any(v is None for v in values):
+        raise SessionError(f"{c.where}: per_core must hold percentages (numbers from 0)")
+    return tuple(v for v in values if v is not None)
 
 
 def _by_id(c: _Reader, key: str) -> dict[int, float]:
-    raw = c.get(key, dict, optional=True) or {}
-    try:
-        return {int(k): float(v) for k, v in raw.items()}
-    except (TypeError, ValueError):
-        raise SessionError(f"{c.where}: {key!r} must map ids to numbers") from None
+    out = {}
+    for k, v in (c.get(key, dict, optional=True) or {}).items():
+        value = _percent(v)
+        if value is None or not str(k).isdigit():
+            raise SessionError(f"{c.where}: {key!r} must map ids to percentages")
+        out[int(k)] = value
+    return out
 
 
 def _sample(where: str, data: Any) -> CpuSample:
@@ -144,8 +161,19 @@ def _sample(where: str, data: Any) -> CpuSample:
 
 def _host_sample(where: str, data: Any) -> HostCpuSample:
     c = _Reader(where, data)
-    return HostCpuSample(c.get("t_s", float), c.get("host", str), _per_core(c),
-                         _by_id(c, "processes"))
+    per_core = _per_core(c)
+    if not per_core:
+        raise SessionError(f"{where}: per_core is empty")
+    return HostCpuSample(c.get("t_s", float), c.get("host", str), per_core,
+                         _by_id(c, "processes"),
+                         bool(c.get("this_machine", bool, optional=True)))
+
+
+def _positive(r: _Reader, key: str) -> int | None:
+    value: int | None = r.get(key, int, optional=True)
+    if value is not None and value < 1:
+        raise SessionError(f"{r.where}: {key!r} must be at least 1")
+    return value
 
 
 def _run(index: int, data: Any, machine: MachineInfo) -> RunResult:
@@ -171,7 +199,7 @@ def _run(index: int, data: Any, machine: MachineInfo) -> RunResult:
         baseline_wall_s=r.get("baseline_wall_s", float, optional=True),
         abandoned=bool(r.get("abandoned", bool, optional=True)),
         scheduler=r.get("scheduler", str, optional=True),
-        cluster_cores=r.get("cluster_cores", int, optional=True),
+        cluster_cores=_positive(r, "cluster_cores"),
         host_samples=tuple(_host_sample(f"{where}, host sample {i + 1}", s)
                            for i, s in enumerate(cpu.get("hosts", list, optional=True) or ())))
 
@@ -183,6 +211,20 @@ def parse(text: str, name: str = "file") -> Session:
         hint = " (the file looks truncated)" if exc.pos >= len(text.rstrip()) else ""
         raise SessionError(f"{name} is not valid JSON: {exc.msg} at line {exc.lineno}, "
                            f"column {exc.colno}{hint}") from None
+    except (ValueError, RecursionError) as exc:  # a 5,000-digit number, nesting 100,000 deep
+        raise SessionError(f"{name} is not a CoreScope session ({type(exc).__name__}: "
+                           f"{str(exc)[:80]})") from None
+    try:
+        return _session(data, name)
+    except SessionError:
+        raise
+    except (TypeError, ValueError, OverflowError, RecursionError) as exc:
+        # The field checks above name a problem precisely; this is the net under them, so a
+        # damaged file is a message, never a traceback.
+        raise SessionError(f"{name} is damaged ({type(exc).__name__}: {str(exc)[:80]})") from None
+
+
+def _session(data: Any, name: str) -> Session:
     if not isinstance(data, dict) or data.get("app") != "corescope" and "runs" not in data:
         raise SessionError(f"{name} is not a CoreScope session (no 'app': 'corescope')")
     top = _Reader(name, data)

@@ -72,16 +72,28 @@ def mean_cpu(samples: Sequence[CpuSample], t0: float, t1: float) -> float | None
 
 
 def mean_host_cores(samples: Sequence[HostCpuSample], t0: float, t1: float) -> float | None:
-    """Cores' worth of CPU in use on a cluster's hosts, on average over the run (summed over
-    hosts: each host's mean busy share times its cores)."""
+    """Cores' worth of CPU in use on a cluster's hosts over the run, summed over hosts.
+
+    Each sample is a rate over the interval since the host's previous one (the first: since
+    the run started), so samples are weighted by how long they measured: the short interval a
+    final round closes counts for what it covers, not as much as a full one.
+    """
     by_host: dict[str, list[HostCpuSample]] = {}
     for s in samples:
-        if t0 <= s.t <= t1 + 1e-9:
-            by_host.setdefault(s.host, []).append(s)
-    if not by_host:
-        return None
-    return sum(sum(s.total for s in rows) / len(rows) / 100 * len(rows[0].per_core)
-               for rows in by_host.values())
+        by_host.setdefault(s.host, []).append(s)
+    total, seen = 0.0, False
+    for rows in by_host.values():
+        busy = span = 0.0
+        prev = t0
+        for s in sorted(rows, key=lambda h: h.t):
+            start, end, prev = max(prev, t0), min(s.t, t1), s.t
+            if end > start:
+                busy += s.total / 100 * len(s.per_core) * (end - start)
+                span += end - start
+        if span > 0:
+            total += busy / span
+            seen = True
+    return total if seen else None
 
 
 def compute(records: Sequence[TaskRecord], samples: Sequence[CpuSample], t0: float, t1: float,

@@ -43,9 +43,9 @@ def _is_timeout(exc: BaseException) -> bool:
         aio is not None and isinstance(exc, aio.TimeoutError))
 
 
-def worker_id(lane: str = "") -> WorkerId:
+def worker_id(lane: str = "", host: str = "") -> WorkerId:
     pid, tid = os.getpid(), threading.get_native_id()
-    return WorkerId(pid, tid, lane or f"pid {pid} · thread {tid}")
+    return WorkerId(pid, tid, lane or f"pid {pid} · thread {tid}", host)
 
 
 def summarize(value: Any) -> str:
@@ -83,13 +83,14 @@ def _context(inst: TaskInstance, cancel: context.CancelToken | None,
 
 def run_task(inst: TaskInstance, report: Report | None = None,
              cancel: context.CancelToken | None = None, lane: str = "",
-             mode: str = "") -> TaskRecord:
+             mode: str = "", host: str = "") -> TaskRecord:
     """Run one task instance in the calling thread and record what happened.
 
     Never raises for anything the task does (KeyboardInterrupt and SystemExit from user code
-    included: they would otherwise take a worker thread or the app down silently).
+    included: they would otherwise take a worker thread or the app down silently). ``host``:
+    the machine's name, for a worker on a cluster.
     """
-    who = worker_id(lane)
+    who = worker_id(lane, host)
     started = clock.now()
     if report is not None:
         report(TaskStarted(inst.id, inst.name, started, who))

@@ -56,6 +56,7 @@ class CpuPlot(PlotPanel):
 
         self.image = pg.ImageItem(axisOrder="col-major")
         self.image.setColorMap(pg.colormap.get("cividis"))
+        self.image.setNanPolicy("omit")  # zoomed out, a gap must not blank its neighbours
         self.image.setZValue(-10)
         item.addItem(self.image)
         dashed = pg.mkPen(palette.BLACK, width=1, style=Qt.PenStyle.DashLine)

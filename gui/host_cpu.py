@@ -17,20 +17,12 @@ from engine.hosts import HOST_INTERVAL_S
 from engine.records import HostCpuSample
 from gui import palette
 from gui.buffers import SampleRing, heatmap_columns
-from gui.plotstyle import LabelAxis, PlotPanel, make_plot, set_font
+from gui.plotstyle import LabelAxis, PlotPanel, make_plot, set_font, short_host
 
 Y_LABEL = "host · core"
 # 15 minutes at the sampler's 4 Hz.
 CAPACITY = 3600
 _LEGEND_HOSTS = 4
-_NAME_CHARS = 14
-
-
-def short_host(host: str) -> str:
-    """A row label's host part: the first DNS label, clipped ("this machine" kept apart)."""
-    name = host.split(" (")[0]
-    first = name.split(".")[0] if not name.replace(".", "").isdigit() else name
-    return first[:_NAME_CHARS] + ("…" if len(first) > _NAME_CHARS else "")
 
 
 class HostCpuPlot(PlotPanel):
@@ -50,9 +42,12 @@ class HostCpuPlot(PlotPanel):
         item.invertY(True)
         self.image = pg.ImageItem(axisOrder="col-major")
         self.image.setColorMap(pg.colormap.get("cividis"))
+        # Zoomed out, a missing round must not blank the neighbouring columns it is merged with.
+        self.image.setNanPolicy("omit")
         item.addItem(self.image)
         self.hosts: dict[str, SampleRing] = {}  # in order of appearance
         self.workers: dict[str, set[int]] = {}
+        self.this_machine: set[str] = set()
         self._rules: list[pg.InfiniteLine] = []
         self._update_rows()
 
@@ -64,6 +59,7 @@ class HostCpuPlot(PlotPanel):
     def clear(self) -> None:
         self.hosts.clear()
         self.workers.clear()
+        self.this_machine.clear()
         self._update_rows()
         self.refresh()
 
@@ -79,6 +75,8 @@ class HostCpuPlot(PlotPanel):
                 ring = self.hosts[s.host] = SampleRing(self._capacity, len(s.per_core))
                 new = True
             ring.append(s.t, s.per_core)
+            if s.this_machine:
+                self.this_machine.add(s.host)
             known = self.workers.setdefault(s.host, set())
             if not set(s.processes) <= known:
                 known.update(s.processes)
@@ -114,7 +112,8 @@ class HostCpuPlot(PlotPanel):
         parts = []
         for host, ring in list(self.hosts.items())[:_LEGEND_HOSTS]:
             n = len(self.workers.get(host, ()))
-            parts.append(f"<b>{host}</b>: {ring.width} core{'s' if ring.width != 1 else ''}, "
+            name = f"{host} (this machine)" if host in self.this_machine else host
+            parts.append(f"<b>{name}</b>: {ring.width} core{'s' if ring.width != 1 else ''}, "
                          f"{n} worker{'s' if n != 1 else ''}")
         if len(self.hosts) > _LEGEND_HOSTS:
             parts.append(f"+ {len(self.hosts) - _LEGEND_HOSTS} more hosts")
@@ -125,7 +124,7 @@ class HostCpuPlot(PlotPanel):
         # Hosts missing from a round (or joining late) read as transparent, not as idle.
         columns = heatmap_columns([(r.t, r.values) for r in self.hosts.values()],
                                   4 * self._capacity, HOST_INTERVAL_S)
-        if columns is None:
+        if columns is None or not self.rows:
             self.image.clear()
             return
         start, dt, image = columns

@@ -24,6 +24,10 @@ from gui.replay import task_events, task_names
 from gui.timeline import Timeline
 from gui.worker_cpu import WorkerCpuPlot
 
+# Height shares of CPU per core, CPU per cluster host, CPU per worker and the timeline.
+_SHARES = (30, 0, 25, 45)
+_HOST_SHARE = 0.2
+
 
 class LivePlots(QSplitter):
     """CPU per core, CPU per cluster host (when there is one), CPU per worker, timeline."""
@@ -34,10 +38,12 @@ class LivePlots(QSplitter):
         self.host_cpu = HostCpuPlot()
         self.worker_cpu = WorkerCpuPlot()
         self.timeline = Timeline()
-        for panel in self.panels:
+        for index, panel in enumerate(self.panels):
             self.addWidget(panel)
-        self.setSizes([30, 25, 25, 45])
+            # A panel dragged to nothing would stay lost (its size is remembered).
+            self.setCollapsible(index, False)
         self.host_cpu.hide()
+        self.setSizes(list(_SHARES))
 
     @property
     def panels(self) -> tuple[PlotPanel, ...]:
@@ -56,7 +62,18 @@ class LivePlots(QSplitter):
         self.cpu_plot.begin_run(origin)
         self.host_cpu.clear()
         self.host_cpu.set_origin(origin)
-        self.host_cpu.setVisible(on_cluster)
+        self._show_hosts(on_cluster)
+
+    def _show_hosts(self, on: bool) -> None:
+        if on == (not self.host_cpu.isHidden()):
+            return
+        sizes = self.sizes()
+        self.host_cpu.setVisible(on)
+        if on:  # room for the hosts, taken from every other plot alike
+            total = sum(sizes)
+            others = [round(s * (1 - _HOST_SHARE)) for s in sizes]
+            others[1] = round(total * _HOST_SHARE)
+            self.setSizes(others)
 
     def add_task_events(self, events: list) -> None:
         self.timeline.add_task_events(events)

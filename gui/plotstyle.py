@@ -61,6 +61,12 @@ class LabelAxis(pg.AxisItem):
         return out
 
 
+def short_host(host: str, chars: int = 14) -> str:
+    """A host name short enough for a row label: its first DNS label (an IP stays whole)."""
+    first = host if host.replace(".", "").isdigit() else host.split(".")[0]
+    return first[:chars] + ("…" if len(first) > chars else "")
+
+
 def make_plot(y_label: str, axis_items: dict | None = None) -> pg.PlotWidget:
     """A PlotWidget styled for live data: light grid, no antialiasing, clip to view."""
     widget = pg.PlotWidget(background=palette.BACKGROUND, axisItems=axis_items)

@@ -264,12 +264,13 @@ class SweepView(QWidget):
     def _draw_ideal(self, xs: dict[str, float], results: Sequence[RunResult]) -> None:
         if not results:
             return
-        cores = results[0].cores
+        # The parallel runs' cores: a cluster's when they ran on one, not the baseline's.
+        parallel = [r for r in results if r.backend != "sequential"] or list(results)
+        cores = max(r.cores for r in parallel)
         x = np.array(sorted(xs.values()), dtype=float)
         if self.knob == "workers":
             ideal = np.minimum(x, cores)
         else:
-            parallel = [r for r in results if r.backend != "sequential"] or list(results)
             ideal = np.full(len(x), float(max(1, min(parallel[0].workers, cores))))
         dashed = pg.mkPen(palette.FOREGROUND, width=2, style=Qt.PenStyle.DashLine)
         self.ideal_curve = self.speedup_plot.plot(x, ideal, pen=dashed,

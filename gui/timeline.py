@@ -28,7 +28,7 @@ from engine.lanes import Lane, LaneAssigner
 from engine.records import TaskFinished, TaskRecord, TaskStarted, TaskStatus
 from gui import palette
 from gui.buffers import GrowArray
-from gui.plotstyle import TIME_LABEL, LabelAxis, PlotPanel, make_plot, set_font, swatch
+from gui.plotstyle import TIME_LABEL, LabelAxis, PlotPanel, make_plot, set_font, short_host, swatch
 
 Y_LABEL = "worker"
 BAR_HEIGHT = 0.8
@@ -114,8 +114,10 @@ class _Bucket:
 
 
 def short_lane_labels(lanes: list[Lane]) -> list[str]:
-    """Lane labels without repeating what every lane shares (one pid for all threads)."""
-    one_pid = len({lane.pid for lane in lanes}) == 1
+    """Lane labels without repeating what every lane shares (one pid for all threads, one
+    host for all workers)."""
+    one_pid = len({(lane.host, lane.pid) for lane in lanes}) == 1
+    many_hosts = len({lane.host for lane in lanes}) > 1
     out = []
     for lane in lanes:
         if lane.pid == lane.tid:
@@ -124,6 +126,8 @@ def short_lane_labels(lanes: list[Lane]) -> list[str]:
             text = f"thread {lane.tid}"
         else:
             text = f"pid {lane.pid} · thread {lane.tid}"
+        if many_hosts:
+            text = f"{short_host(lane.host) or 'here'} · {text}"
         out.append(text if lane.slot == 0 else f"{text} · {lane.slot + 1}")
     return out
 

@@ -18,7 +18,7 @@ from engine.records import CpuSample, HostCpuSample, TaskStarted, WorkerId
 from gui import palette
 from gui.buffers import Series
 from gui.cpu_plot import CAPACITY
-from gui.plotstyle import PlotPanel, make_plot, set_font, swatch
+from gui.plotstyle import PlotPanel, make_plot, set_font, short_host, swatch
 
 Y_LABEL = "% of one core"
 # Beyond this many curves the plot is a blur; later workers still count in the sum.
@@ -26,8 +26,18 @@ MAX_CURVES = 24
 _LEGEND_WORKERS = 8
 
 
+#: A worker: (host, pid) for a process, ("", native thread id) for an engine thread. Pids are
+#: unique per machine only; host is "" on this one.
+Key = tuple[str, int]
+
+
+def worker_key(worker: WorkerId, uses_processes: bool) -> Key:
+    return (worker.host, worker.pid) if uses_processes else ("", worker.tid)
+
+
 def worker_label(worker: WorkerId, uses_processes: bool) -> str:
-    return f"pid {worker.pid}" if uses_processes else f"thread {worker.tid}"
+    text = f"pid {worker.pid}" if uses_processes else f"thread {worker.tid}"
+    return f"{short_host(worker.host)} · {text}" if worker.host else text
 
 
 class WorkerCpuPlot(PlotPanel):
@@ -40,7 +50,7 @@ class WorkerCpuPlot(PlotPanel):
         self._active = False
         self._uses_processes = False
         self._on_cluster = False
-        self._latest = {}
+        self._latest: dict[Key, float] = {}
         self._y_top = 110.0
         self.plot.setMouseEnabled(x=True, y=False)
         item = self.plot.getPlotItem()
@@ -56,10 +66,10 @@ class WorkerCpuPlot(PlotPanel):
                                          skipFiniteCheck=True)
         self.sum_curve.setZValue(10)
         item.addItem(self.sum_curve)
-        self.series: dict[int, Series] = {}
+        self.series: dict[Key, Series] = {}
         self.sum_series = Series(capacity)
-        self.workers: dict[int, str] = {}  # key (pid or tid) -> label, in order of appearance
-        self.curves: dict[int, pg.PlotDataItem] = {}
+        self.workers: dict[Key, str] = {}  # key -> label, in order of appearance
+        self.curves: dict[Key, pg.PlotDataItem] = {}
         self._update_legend()
 
     # -- run lifecycle ---------------------------------------------------------------------------
@@ -75,7 +85,7 @@ class WorkerCpuPlot(PlotPanel):
         self.sum_series = Series(self._capacity)
         self._uses_processes = uses_processes
         self._on_cluster = on_cluster
-        self._latest: dict[tuple[str, int], float] = {}
+        self._latest.clear()
         self._origin = origin
         self._active = True
         self._update_legend()
@@ -95,7 +105,7 @@ class WorkerCpuPlot(PlotPanel):
         for event in events:
             if not isinstance(event, TaskStarted):
                 continue
-            key = event.worker.pid if self._uses_processes else event.worker.tid
+            key = worker_key(event.worker, self._uses_processes)
             if key not in self.workers:
                 self.workers[key] = worker_label(event.worker, self._uses_processes)
                 self.series.setdefault(key, Series(self._capacity))
@@ -106,7 +116,7 @@ class WorkerCpuPlot(PlotPanel):
             self._update_legend()
             self.refresh()
 
-    def _add_curve(self, key: int) -> None:
+    def _add_curve(self, key: Key) -> None:
         index = len(self.curves)
         style = Qt.PenStyle.SolidLine if index < len(palette.SERIES) else Qt.PenStyle.DashLine
         curve = pg.PlotDataItem(pen=pg.mkPen(palette.series_colour(index), width=1, style=style),
@@ -120,9 +130,12 @@ class WorkerCpuPlot(PlotPanel):
         if not self._active or not self._on_cluster:
             return
         for s in samples:
+            # A host's sample lists all its workers: one that has gone leaves the sum.
+            self._latest = {k: v for k, v in self._latest.items() if k[0] != s.host}
             for pid, value in s.processes.items():
-                self.series.setdefault(pid, Series(self._capacity)).append(s.t, value)
-                self._latest[(s.host, pid)] = value
+                key = (s.host, pid)
+                self.series.setdefault(key, Series(self._capacity)).append(s.t, value)
+                self._latest[key] = value
             self.sum_series.append(s.t, sum(self._latest.values()))
         self.refresh()
 
@@ -132,7 +145,8 @@ class WorkerCpuPlot(PlotPanel):
         for s in samples:
             source = s.processes if self._uses_processes else s.threads
             total = 0.0
-            for key, value in source.items():
+            for ident, value in source.items():
+                key = ("", ident)
                 # Child processes are recorded before their first task so a worker's start-up
                 # CPU shows; engine threads only once known as workers (the GUI thread is not).
                 if self._uses_processes or key in self.workers:

@@ -39,7 +39,8 @@ def test_run_on_an_existing_cluster_by_address_leaves_it_running(dask_cluster, t
     assert run["cluster_cores"] == psutil.cpu_count(logical=True)
     hosts = run["cpu"]["hosts"]
     assert len(hosts) >= 2
-    assert {h["host"] for h in hosts} == {f"{socket.gethostname()} (this machine)"}
+    assert {(h["host"], h["this_machine"]) for h in hosts} == {(socket.gethostname(), True)}
+    assert {t["host"] for t in run["tasks"]} == {socket.gethostname()}
     assert all(len(h["per_core"]) == psutil.cpu_count(logical=True) for h in hosts)
     assert set().union(*(h["processes"] for h in hosts)) >= {str(p) for p in pids}
     busiest = max(max(h["processes"].values()) for h in hosts)

@@ -10,7 +10,7 @@ from conftest_gui import make_window, task, worker
 
 from engine.backends.base import Availability
 from engine.backends.registry import BACKENDS
-from engine.records import CpuSample, HostCpuSample, TaskStatus
+from engine.records import CpuSample, HostCpuSample, TaskStatus, WorkerId
 from gui import palette
 
 pytestmark = pytest.mark.gui
@@ -212,7 +212,8 @@ def test_worker_cpu_shows_each_worker_thread_and_their_sum(qtbot):
     plot.add_samples([CpuSample(t, (100.0,), {}, {w.tid: 25.0 for w in who} | {1: 90.0})
                       for t in (0.1, 0.2, 0.3)])
 
-    assert set(plot.curves) == {w.tid for w in who}  # the GUI thread (tid 1) is not a worker
+    # The GUI thread (tid 1) is not a worker.
+    assert set(plot.curves) == {("", w.tid) for w in who}
     # Four threads, one core's worth.
     assert np.allclose(plot.sum_curve.getOriginalDataset()[1], 100.0)
     assert "thread 1001" in plot.legend_text()
@@ -225,7 +226,7 @@ def test_cluster_hosts_are_bands_of_core_rows_named_by_host(qtbot):
     qtbot.addWidget(plot)
     plot.add_samples([HostCpuSample(t, "node-a.cluster.example", (100.0, 0.0, 50.0), {7: 99.0})
                       for t in (0.25, 0.5, 0.75)]
-                     + [HostCpuSample(t, "10.0.0.9", (25.0,), {8: 20.0, 9: 5.0})
+                     + [HostCpuSample(t, "10.0.0.9", (25.0,), {8: 20.0, 9: 5.0}, True)
                         for t in (0.5, 0.75)])
 
     assert plot.rows == 4
@@ -237,7 +238,7 @@ def test_cluster_hosts_are_bands_of_core_rows_named_by_host(qtbot):
     assert np.isnan(image[0, 3])  # the second host had no sample yet: blank, not "idle"
     legend = plot.legend_text()
     assert "node-a.cluster.example: 3 cores, 1 worker" in legend
-    assert "10.0.0.9: 1 core, 2 workers" in legend
+    assert "10.0.0.9 (this machine): 1 core, 2 workers" in legend
 
 
 def test_heatmap_columns_show_each_sample_over_the_interval_it_measured():
@@ -259,16 +260,20 @@ def test_worker_cpu_sums_a_clusters_workers_across_hosts(qtbot):
     plot = WorkerCpuPlot()
     qtbot.addWidget(plot)
     plot.begin_run(0.0, uses_processes=True, on_cluster=True)
-    plot.add_task_events([task(0, worker(1, pid=7), 0.0, 1.0)[0],
-                          task(1, worker(1, pid=8), 0.0, 1.0)[0]])
+    # Two hosts whose workers have the same pid (containers often do): still two workers.
+    on_a, on_b = (WorkerId(7, 9, "dask a:1 · pid 7", "a"), WorkerId(7, 9, "dask b:1 · pid 7", "b"))
+    plot.add_task_events([task(0, on_a, 0.0, 1.0)[0], task(1, on_b, 0.0, 1.0)[0]])
     # This machine's own samples say nothing about the cluster's workers.
     plot.add_samples([CpuSample(0.1, (100.0,), {4242: 100.0})])
     plot.add_host_samples([HostCpuSample(0.25, "a", (90.0,), {7: 90.0}),
-                           HostCpuSample(0.26, "b", (80.0,), {8: 80.0}),
-                           HostCpuSample(0.5, "a", (70.0,), {7: 70.0})])
-    assert set(plot.series) == {7, 8}
-    # Each point adds every worker's latest reading: a, then a + b, then a's new one + b.
-    assert list(plot.sum_curve.getOriginalDataset()[1]) == [90.0, 170.0, 150.0]
+                           HostCpuSample(0.26, "b", (80.0,), {7: 80.0}),
+                           HostCpuSample(0.5, "a", (70.0,), {7: 70.0}),
+                           HostCpuSample(0.51, "b", (80.0,), {})])  # b's worker has gone
+    assert set(plot.series) == {("a", 7), ("b", 7)}
+    assert len(plot.series[("a", 7)]) == 2 and len(plot.series[("b", 7)]) == 1
+    # Each point adds every worker's latest reading: a, a + b, a's new one + b, a alone.
+    assert list(plot.sum_curve.getOriginalDataset()[1]) == [90.0, 170.0, 150.0, 70.0]
+    assert "a · pid 7" in plot.legend_text() and "b · pid 7" in plot.legend_text()
 
 
 def test_invalid_parameter_is_marked_inline_and_disables_run(qtbot, tmp_path):

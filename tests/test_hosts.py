@@ -47,11 +47,12 @@ def test_tracker_turns_counter_deltas_into_percentages_per_host_and_worker():
                               "tcp://a:2": reading("node-a", 11.0, (1.5, 3.0), 8, cpu_s=5.0),
                               "tcp://b:1": reading("here", 11.0, (0.25,), 9)})
     by_host = {s.host: s for s in samples}
-    assert set(by_host) == {"node-a", "here (this machine)"}
+    assert set(by_host) == {"node-a", "here"}
     a = by_host["node-a"]
     assert a.per_core == pytest.approx((50.0, 100.0))
     assert a.processes == pytest.approx({7: 90.0, 8: 0.0})
-    assert by_host["here (this machine)"].per_core == pytest.approx((25.0,))
+    assert by_host["here"].per_core == pytest.approx((25.0,))
+    assert by_host["here"].this_machine and not a.this_machine
 
 
 def test_tracker_moves_a_remote_workers_times_onto_our_clock():
@@ -83,28 +84,40 @@ def test_a_round_too_soon_after_the_last_is_skipped_not_drawn_as_noise():
     assert s.per_core == pytest.approx((50.0,))  # measured over the whole 0.5 s
 
 
-def test_sampler_keeps_sampling_past_failed_rounds_and_closes_with_a_last_round():
-    calls = []
+@pytest.mark.parametrize("final_round", [True, False])
+def test_sampler_skips_failed_rounds_and_closes_with_a_last_round_unless_cancelled(final_round):
+    tracker = HostCpuTracker(local_host="x")
+    tracker.update({"w": reading("h", 0.0, (0.0,))})  # the caller's baseline round
+    busy = {"s": 0.0}  # cumulative busy seconds of the one core
+    lock = threading.Lock()
+    failures = []
     got: list[HostCpuSample] = []
-    rounds_seen = threading.Event()
+    three = threading.Event()
 
     def read_round():
-        calls.append(1)
-        n = len(calls)
-        if n == 2:
-            raise OSError("worker left")  # skipped, not fatal
-        if n >= 4:
-            rounds_seen.set()
-        return {"w": reading("h", float(n), (n * 0.5,))}
+        with lock:
+            n = len(got) + len(failures)
+            if n == 1:
+                failures.append(n)
+                raise OSError("worker left")  # skipped, not fatal
+            busy["s"] += 0.5
+            return {"w": reading("h", busy["s"] * 2, (busy["s"],))}
 
-    sampler = HostSampler(read_round, got.append, HostCpuTracker(local_host="x"),
-                          interval_s=0.01).start()
-    assert rounds_seen.wait(5)
-    sampler.stop()
-    after = len(calls)
+    def on_sample(s):
+        got.append(s)
+        if len(got) >= 3:
+            three.set()
+
+    sampler = HostSampler(read_round, on_sample, tracker, interval_s=0.01).start()
+    assert three.wait(5)
+    with lock:
+        before_stop = len(got)
+    sampler.stop(final_round=final_round)
     assert not any(t.name == "corescope-host-cpu" for t in threading.enumerate())
-    assert len(got) >= 2 and all(s.per_core == pytest.approx((50.0,)) for s in got)
-    assert len(calls) == after  # nothing runs after stop() returned
+    assert failures == [1]
+    assert all(s.per_core == pytest.approx((50.0,)) for s in got)
+    # One closing round after stop(), or none after a cancel (at most one was in flight).
+    assert len(got) - before_stop in ((1, 2) if final_round else (0, 1))
 
 
 def _cluster_result():
@@ -112,7 +125,7 @@ def _cluster_result():
                      TaskStatus.OK)
     hosts = (HostCpuSample(0.5, "far", (100.0, 100.0, 0.0, 0.0), {50: 99.0}),
              HostCpuSample(1.0, "far", (100.0, 100.0, 0.0, 0.0), {50: 98.0}),
-             HostCpuSample(1.0, "near", (50.0,), {60: 1.0}))
+             HostCpuSample(1.0, "near", (50.0,), {60: 1.0}, this_machine=True))
     return RunResult("dask", {"tasks": [{"name": "primes"}]}, "primes", 2, 1, "spawn", 0.0,
                      1.2, (rec,), (), 0.1, MACHINE, host_samples=hosts,
                      scheduler="tcp://127.0.0.1:8786", cluster_cores=5)
@@ -122,6 +135,9 @@ def test_cluster_cores_set_the_ideal_and_the_explanation_reads_the_hosts():
     r = _cluster_result()
     # 2 cores busy on "far", half of one on "near".
     assert mean_host_cores(r.host_samples, r.t0, r.t_end) == pytest.approx(2.5)
+    # Each sample counts for the interval it measured: 0.9 s idle, then a 0.1 s burst.
+    weighted = (HostCpuSample(0.9, "h", (0.0,)), HostCpuSample(1.0, "h", (100.0,)))
+    assert mean_host_cores(weighted, 0.0, 1.0) == pytest.approx(0.1)
     assert r.cores == 5 and r.ideal == 1  # one worker in use, five cores on the cluster
     assert r.stats.cpu_util == pytest.approx(50.0)  # the hosts' cores, not this machine's
     # A cluster run too short for a host sample has no CPU figure rather than a wrong one.
@@ -144,3 +160,56 @@ def test_host_samples_survive_a_session_file_and_appear_in_the_trace(tmp_path):
     old = dataclasses.replace(r, host_samples=(), scheduler=None, cluster_cores=None)
     session.save(str(tmp_path / "old.json"), [old])
     assert session.load(str(tmp_path / "old.json")).runs[0].host_samples == ()
+
+
+def test_a_cluster_run_too_short_to_sample_explains_without_a_cpu_figure():
+    r = dataclasses.replace(_cluster_result(), host_samples=())
+    text = " ".join(explain(r))
+    assert "Each worker process has its own interpreter and GIL." in text
+    assert "this machine reached" not in text and "0.0 of 5" not in text
+
+
+def test_workers_on_different_hosts_never_share_a_lane_even_with_equal_pids():
+    from engine.lanes import assign_lanes
+
+    a, b = WorkerId(7, 8, "dask 10.0.0.1:1 · pid 7", "a"), WorkerId(7, 8, "dask 10.0.0.2:1", "b")
+    lanes = assign_lanes([TaskRecord(0, "t", 0.0, 0.0, 1.0, a, 1.0, TaskStatus.OK),
+                          TaskRecord(1, "t", 0.0, 0.0, 1.0, b, 1.0, TaskStatus.OK)])
+    assert [(ln.host, ln.slot) for ln in lanes.lanes] == [("a", 0), ("b", 0)]
+
+
+@pytest.mark.parametrize("field,value,expected", [
+    ("per_core", [], "per_core is empty"),
+    ("per_core", ["50"], "per_core must hold percentages"),
+    ("per_core", [-1.0], "per_core must hold percentages"),
+    ("per_core", [10 ** 400], "per_core must hold percentages"),
+    ("processes", {"7": "nan"}, "must map ids to percentages"),
+    ("processes", {"seven": 5.0}, "must map ids to percentages"),
+    ("t_s", 10 ** 400, "too large a number"),
+    ("host", None, "missing 'host'"),
+])
+def test_a_damaged_host_sample_is_refused_with_one_line(tmp_path, field, value, expected):
+    import json
+
+    from engine.export import document
+
+    data = json.loads(json.dumps(document([_cluster_result()], MACHINE)))
+    sample = data["runs"][0]["cpu"]["hosts"][0]
+    if value is None:
+        del sample[field]
+    else:
+        sample[field] = value
+    with pytest.raises(session.SessionError) as err:
+        session.parse(json.dumps(data), "f.json")
+    assert expected in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_session_whose_numbers_break_json_is_refused_not_raised():
+    for text in ('{"app": "corescope", "schema": ' + "9" * 5000 + "}", "[" * 100_000):
+        with pytest.raises(session.SessionError):
+            session.parse(text, "f.json")
+    doc = {"app": "corescope", "schema": 1, "runs": [{"cluster_cores": -4}]}
+    import json
+
+    with pytest.raises(session.SessionError):
+        session.parse(json.dumps(doc), "f.json")

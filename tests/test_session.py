@@ -79,7 +79,7 @@ def _mutations(results):
         ("string time", put(["runs", 0, "tasks", 0, "cpu_s"], "fast"), "'cpu_s' should be"),
         ("backwards task", put(["runs", 0, "tasks", 0, "end_s"], -1.0), "ends before"),
         ("bad per_core", put(["runs", 0, "cpu", "samples", 0, "per_core"], ["x"]),
-         "per_core must hold numbers"),
+         "per_core must hold percentages"),
         ("unknown kind", put(["kind"], "movie"), "unknown session kind"),
         ("run not an object", put(["runs", 0], 5), "run 1: expected an object"),
     ]

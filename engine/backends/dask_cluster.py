@@ -57,7 +57,7 @@ def _run_on_dask_worker(inst: TaskInstance) -> None:
         worker.log_event(TOPIC, {"e": pickle.dumps(item)})
 
     lane = f"dask {worker.address.split('://')[-1]} · pid {os.getpid()}"
-    emit(run_task(inst, emit, lane=lane))
+    emit(run_task(inst, emit, lane=lane, host=socket.gethostname()))
 
 
 def _clock_offsets(client: Any) -> dict[str, float]:
@@ -96,42 +96,87 @@ def _why_lost(exc: BaseException) -> str:
     return f"a Dask worker could not run the task: {type(exc).__name__}: {text[:200]}"
 
 
-def _read_via_nanny(dask_worker: Any) -> HostReading:
-    """Runs in a worker's nanny: reads the host and the worker process from outside it."""
-    return read_host(dask_worker.pid)
+#: Functions CoreScope runs on a cluster's nannies and workers several times a second.
+_SAMPLING_CALLS = ("_read_via_nanny", "_read_on_worker")
+#: Seconds one ``Client.run`` of a sampling round may take (a healthy one takes 2–7 ms).
+_ROUND_TIMEOUT_S = 1
 
 
-def _watch_hosts(client: Any, offsets: dict[str, float], ctx: RunContext) -> HostSampler:
+class _QuietSampling(logging.Filter):
+    """Drops distributed's "Run out-of-band function" INFO line for CoreScope's own sampling
+    calls: four a second would bury everything else in a worker's terminal."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        return not (str(record.msg).startswith("Run out-of-band") and bool(args)
+                    and args[0] in _SAMPLING_CALLS)
+
+
+def _quiet_sampling_logs() -> None:
+    log = logging.getLogger("distributed.worker")  # nannies log through it too
+    if not any(type(f).__name__ == "_QuietSampling" for f in log.filters):
+        log.addFilter(_QuietSampling())
+
+
+def _read_via_nanny(dask_worker: Any) -> HostReading | None:
+    """Runs in a worker's nanny: reads the host and the worker process from outside it.
+    None while the worker is restarting (no pid) or just gone."""
+    _quiet_sampling_logs()
+    pid = dask_worker.pid
+    try:
+        return None if pid is None else read_host(pid)
+    except Exception:  # noqa: BLE001 — psutil.NoSuchProcess and the like: skip this reading
+        return None
+
+
+def _read_on_worker() -> HostReading:
+    """Runs in a worker started without a nanny."""
+    _quiet_sampling_logs()
+    return read_host()
+
+
+def _watch_hosts(client: Any, offsets: dict[str, float], ctx: RunContext) -> HostSampler | None:
     """Size the cluster from one round of host readings, then sample its hosts' CPU.
 
     Readings are taken by each worker's nanny, a separate process on the same host: run in
     the worker itself, a round waits for the GIL held by the task (measured 9 ms a round
     against 2 ms idle) and holds up the worker's event loop, and so the next task. Workers
-    started without a nanny are asked directly.
+    started without a nanny are asked directly. The workers are those present when the run
+    starts. Returns None (and says why in a note) if the hosts cannot be read: the run goes
+    on without them.
     """
+    info = client.scheduler_info()["workers"]
+    via_nanny = [a for a, w in info.items() if w.get("nanny")]
+    direct = [a for a in info if a not in via_nanny]
 
     def read_round() -> dict[str, Any]:
-        # ``callback_timeout`` is taken by Client.sync (not passed to the workers): a round
-        # never blocks the sampler, and so the run's end, for more than 2 s each.
-        answers = client.run(_read_via_nanny, nanny=True, on_error="return",
-                             callback_timeout=2)
-        got = {a: r for a, r in answers.items() if isinstance(r, HostReading)}
-        missing = [a for a in client.scheduler_info()["workers"] if a not in got]
-        if missing:
-            answers = client.run(read_host, workers=missing, on_error="return",
-                                 callback_timeout=2)
-            got.update((a, r) for a, r in answers.items() if isinstance(r, HostReading))
+        # ``callback_timeout`` is taken by Client.sync (not passed to the workers).
+        got: dict[str, Any] = {}
+        for function, workers, nanny in ((_read_via_nanny, via_nanny, True),
+                                         (_read_on_worker, direct, False)):
+            if workers:
+                answers = client.run(function, workers=workers, nanny=nanny,
+                                     on_error="return", callback_timeout=_ROUND_TIMEOUT_S)
+                got.update((a, r) for a, r in answers.items() if isinstance(r, HostReading))
         return got
 
     tracker = HostCpuTracker(offsets)
-    first = read_round()
+    try:
+        first = read_round()
+    except Exception as exc:  # noqa: BLE001 — a slow or failing cluster: run without hosts
+        first, why = {}, f"{type(exc).__name__}: {exc}".rstrip(": ")
+    else:
+        why = "no worker answered"
+    if not first:
+        ctx.note(f"the CPU of the cluster's hosts could not be read ({why}); "
+                 "only this machine's CPU is shown")
+        return None
     tracker.update(first)  # the baseline the first interval's rates are measured from
-    threads = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values())
+    threads = sum(w.get("nthreads", 1) for w in info.values())
     cores = {r.host: len(r.cores) for r in first.values()}
-    if threads and cores:
-        ctx.use_cluster(threads, sum(cores.values()))
-        ctx.note(f"cluster: {threads} worker thread(s) on {len(cores)} host(s) with "
-                 f"{sum(cores.values())} cores; efficiency is judged against them")
+    ctx.use_cluster(threads, sum(cores.values()))
+    ctx.note(f"cluster: {threads} worker thread(s) on {len(cores)} host(s) with "
+             f"{sum(cores.values())} cores; efficiency is judged against them")
     return HostSampler(read_round, ctx.host_cpu, tracker).start()
 
 
@@ -226,7 +271,8 @@ class DaskBackend(Backend):
             self._submit_and_wait(client, tasks, ctx)
         finally:
             if sampler is not None:
-                sampler.stop()
+                # No closing round after a cancel: Stop should not wait on the cluster.
+                sampler.stop(final_round=not ctx.cancel.is_set())
         client.unsubscribe_topic(TOPIC)
 
     def _submit_and_wait(self, client: Any, tasks: list[TaskInstance], ctx: RunContext) -> None:
