@@ -10,14 +10,22 @@ from __future__ import annotations
 import numpy as np
 import psutil
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QWidget
 
 from engine import clock as _clock
 from engine.records import CpuSample
 from gui import palette
 from gui.buffers import SampleRing, heatmap_columns
-from gui.plotstyle import LabelAxis, PlotPanel, make_plot, set_font, swatch
+from gui.plotstyle import (
+    LabelAxis,
+    PlotPanel,
+    cpu_image,
+    draw_cpu_image,
+    make_plot,
+    set_font,
+    swatch,
+)
 
 # Short enough to fit a plot a few lines high at projector text sizes; the legend says the rest.
 Y_LABEL = "% of a core"
@@ -54,9 +62,7 @@ class CpuPlot(PlotPanel):
         self.heatmap_box.toggled.connect(self.set_heatmap)
         self.add_control(self.heatmap_box)
 
-        self.image = pg.ImageItem(axisOrder="col-major")
-        self.image.setColorMap(pg.colormap.get("cividis"))
-        self.image.setNanPolicy("omit")  # zoomed out, a gap must not blank its neighbours
+        self.image = cpu_image()
         self.image.setZValue(-10)
         item.addItem(self.image)
         dashed = pg.mkPen(palette.BLACK, width=1, style=Qt.PenStyle.DashLine)
@@ -190,13 +196,8 @@ class CpuPlot(PlotPanel):
         self.total_curve.setData(x, values.mean(axis=1))
 
     def _draw_heatmap(self, t: np.ndarray, values: np.ndarray) -> None:
-        columns = heatmap_columns([(t, values)], 4 * self._capacity)
-        if columns is None:
-            self.image.clear()
-            return
-        start, dt, image = columns
-        self.image.setImage(image, levels=(0, 100), autoLevels=False, autoDownsample=True)
-        self.image.setRect(QRectF(start - self._origin, -0.5, len(image) * dt, self.cores))
+        draw_cpu_image(self.image, heatmap_columns([(t, values)], 4 * self._capacity),
+                       self._origin)
 
     def set_font_size(self, point_size: int) -> None:
         self._font_size = point_size

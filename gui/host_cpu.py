@@ -10,14 +10,22 @@ would be sixteen overlapping lines.
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
 from engine.hosts import HOST_INTERVAL_S
 from engine.records import HostCpuSample
 from gui import palette
 from gui.buffers import SampleRing, heatmap_columns
-from gui.plotstyle import LabelAxis, PlotPanel, make_plot, set_font, short_host
+from gui.plotstyle import (
+    LabelAxis,
+    PlotPanel,
+    cpu_image,
+    draw_cpu_image,
+    make_plot,
+    set_font,
+    short_host,
+)
 
 Y_LABEL = "host · core"
 # 15 minutes at the sampler's 4 Hz.
@@ -40,10 +48,7 @@ class HostCpuPlot(PlotPanel):
         self.plot.setMouseEnabled(x=True, y=False)
         item = self.plot.getPlotItem()
         item.invertY(True)
-        self.image = pg.ImageItem(axisOrder="col-major")
-        self.image.setColorMap(pg.colormap.get("cividis"))
-        # Zoomed out, a missing round must not blank the neighbouring columns it is merged with.
-        self.image.setNanPolicy("omit")
+        self.image = cpu_image()
         item.addItem(self.image)
         self.hosts: dict[str, SampleRing] = {}  # in order of appearance
         self.workers: dict[str, set[int]] = {}
@@ -122,14 +127,9 @@ class HostCpuPlot(PlotPanel):
 
     def refresh(self) -> None:
         # Hosts missing from a round (or joining late) read as transparent, not as idle.
-        columns = heatmap_columns([(r.t, r.values) for r in self.hosts.values()],
-                                  4 * self._capacity, HOST_INTERVAL_S)
-        if columns is None or not self.rows:
-            self.image.clear()
-            return
-        start, dt, image = columns
-        self.image.setImage(image, levels=(0, 100), autoLevels=False, autoDownsample=True)
-        self.image.setRect(QRectF(start - self._origin, -0.5, len(image) * dt, self.rows))
+        draw_cpu_image(self.image, heatmap_columns([(r.t, r.values) for r in self.hosts.values()],
+                                                   4 * self._capacity, HOST_INTERVAL_S),
+                       self._origin)
 
     def set_font_size(self, point_size: int) -> None:
         self._font_size = point_size

@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QRectF
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -65,6 +67,26 @@ def short_host(host: str, chars: int = 14) -> str:
     """A host name short enough for a row label: its first DNS label (an IP stays whole)."""
     first = host if host.replace(".", "").isdigit() else host.split(".")[0]
     return first[:chars] + ("…" if len(first) > chars else "")
+
+
+def cpu_image() -> pg.ImageItem:
+    """An image for CPU % heatmaps (columns = time, rows = cores): dark 0 % → yellow 100 %."""
+    image = pg.ImageItem(axisOrder="col-major")
+    image.setColorMap(pg.colormap.get("cividis"))
+    image.setNanPolicy("omit")  # zoomed out, a gap must not blank the columns merged with it
+    return image
+
+
+def draw_cpu_image(image: pg.ImageItem,
+                   columns: tuple[float, float, np.ndarray] | None, origin: float) -> None:
+    """Show ``gui.buffers.heatmap_columns`` output on the time axis (seconds since ``origin``),
+    row i at y = i."""
+    if columns is None or not columns[2].size:
+        image.clear()
+        return
+    start, dt, data = columns
+    image.setImage(data, levels=(0, 100), autoLevels=False, autoDownsample=True)
+    image.setRect(QRectF(start - origin, -0.5, len(data) * dt, data.shape[1]))
 
 
 def make_plot(y_label: str, axis_items: dict | None = None) -> pg.PlotWidget:
