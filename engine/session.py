@@ -176,12 +176,28 @@ def _positive(r: _Reader, key: str) -> int | None:
     return value
 
 
+def _same_cores(where: str, samples: list[tuple[str, CpuSample | HostCpuSample]]) -> None:
+    """One machine keeps its core count through a run; a file that says otherwise is damaged
+    (and would draw rows that change meaning halfway)."""
+    cores: dict[str, int] = {}
+    for machine, s in samples:
+        if cores.setdefault(machine, len(s.per_core)) != len(s.per_core):
+            raise SessionError(f"{where}: CPU samples of {machine} disagree on its core count "
+                               f"({cores[machine]} and {len(s.per_core)})")
+
+
 def _run(index: int, data: Any, machine: MachineInfo) -> RunResult:
     where = f"run {index + 1}"
     r = _Reader(where, data)
     tasks = r.get("tasks", list)
     cpu = _Reader(f"{where} cpu", r.get("cpu", dict))
     workload = r.get("workload", dict)
+    samples = tuple(_sample(f"{where}, cpu sample {i + 1}", s)
+                    for i, s in enumerate(cpu.get("samples", list)))
+    host_samples = tuple(_host_sample(f"{where}, host sample {i + 1}", s)
+                         for i, s in enumerate(cpu.get("hosts", list, optional=True) or ()))
+    _same_cores(where, [("this machine", s) for s in samples]
+                + [(h.host, h) for h in host_samples])
     return RunResult(
         backend=r.get("backend", str), workload=workload,
         workload_label=r.get("workload_label", str, optional=True) or r.get("task", str),
@@ -190,8 +206,7 @@ def _run(index: int, data: Any, machine: MachineInfo) -> RunResult:
         workers=r.get("workers", int), start_method=r.get("start_method", str, optional=True),
         t0=0.0, t_end=r.get("wall_s", float),
         records=tuple(_task(f"{where}, task {i + 1}", t) for i, t in enumerate(tasks)),
-        samples=tuple(_sample(f"{where}, cpu sample {i + 1}", s)
-                      for i, s in enumerate(cpu.get("samples", list))),
+        samples=samples,
         sample_interval_s=cpu.get("interval_s", float), machine=machine,
         notes=tuple(str(n) for n in r.get("notes", list, optional=True) or ()),
         problems=tuple(str(p) for p in r.get("problems", list, optional=True) or ()),
@@ -200,8 +215,7 @@ def _run(index: int, data: Any, machine: MachineInfo) -> RunResult:
         abandoned=bool(r.get("abandoned", bool, optional=True)),
         scheduler=r.get("scheduler", str, optional=True),
         cluster_cores=_positive(r, "cluster_cores"),
-        host_samples=tuple(_host_sample(f"{where}, host sample {i + 1}", s)
-                           for i, s in enumerate(cpu.get("hosts", list, optional=True) or ())))
+        host_samples=host_samples)
 
 
 def parse(text: str, name: str = "file") -> Session:

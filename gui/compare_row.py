@@ -1,4 +1,5 @@
-"""One backend in a comparison: its name, its timeline and a thin per-core CPU strip.
+"""One backend in a comparison: its name, its timeline and a thin per-core CPU strip (the
+cluster hosts' cores, for a dask run on a cluster reached by address).
 
     ┌──────────────┬───────────────────────────────────────────────┐
     │ process-pool │ ▇▇▇▇▇▇  ▇▇▇▇▇▇▇      (one lane per worker)     │  Timeline (live widget)
@@ -12,15 +13,15 @@ visibly further right; the window links their x ranges and sets equal left-axis 
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from engine.records import CpuSample
+from engine.records import CpuSample, HostCpuSample
 from engine.result import RunResult
 from gui import palette
-from gui.plotstyle import LabelAxis, make_plot, set_font
+from gui.buffers import heatmap_columns
+from gui.plotstyle import LabelAxis, cpu_image, draw_cpu_image, make_plot, set_font, short_host
 from gui.replay import task_events, task_names
 from gui.timeline import Timeline
 
@@ -30,6 +31,26 @@ AXIS_HEIGHT = 50
 TIMELINE_MIN_HEIGHT = 36
 NAME_WIDTH = 140
 STRIP_Y_LABEL = "core"
+
+
+def _cpu_sources(result: RunResult) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[str]]:
+    """(times, per-core values) per machine the run's work used, and a label per core row."""
+    if not result.host_samples:
+        rows: dict[str, list] = {"": list(result.samples)}
+    else:
+        rows = {}
+        for h in result.host_samples:
+            rows.setdefault(h.host, []).append(h)
+    sources, labels = [], []
+    for host, samples in rows.items():
+        if not samples:
+            continue
+        cores = len(samples[-1].per_core)
+        samples = [s for s in samples if len(s.per_core) == cores]
+        sources.append((np.array([s.t for s in samples]),
+                        np.array([s.per_core for s in samples], dtype=float)))
+        labels += [f"{short_host(host)} {i}" if host else f"core {i}" for i in range(cores)]
+    return sources, labels
 
 
 class CpuStrip(QWidget):
@@ -48,32 +69,21 @@ class CpuStrip(QWidget):
         item = self.plot.getPlotItem()
         item.showGrid(x=False, y=False)
         item.invertY(True)
-        self.image = pg.ImageItem(axisOrder="col-major")
-        self.image.setColorMap(pg.colormap.get("cividis"))
+        self.image = cpu_image()
         item.addItem(self.image)
-        self.samples: tuple[CpuSample, ...] = ()
+        self.samples: tuple[CpuSample | HostCpuSample, ...] = ()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot)
 
-    def show_samples(self, samples: tuple[CpuSample, ...], t0: float) -> None:
-        self.samples = samples
-        if len(samples) < 2:
-            self.image.clear()
-            return
-        t = np.array([s.t for s in samples]) - t0
-        values = np.array([s.per_core for s in samples], dtype=float)
-        cores = values.shape[1]
-        # A uniform grid keeps each image column at its true time on the shared axis.
-        dt = max(0.005, float(np.median(np.diff(t))))
-        n = min(int((t[-1] - t[0]) / dt) + 1, 20_000)
-        grid = t[0] + dt * np.arange(n)
-        idx = np.clip(np.searchsorted(t, grid, side="right") - 1, 0, len(t) - 1)
-        self.image.setImage(values[idx], levels=(0, 100), autoLevels=False)
-        # A sample at t measures the interval before it: its column ends at t.
-        self.image.setRect(QRectF(float(t[0]) - dt, -0.5, n * dt, cores))
-        self.axis.set_labels([f"core {i}" for i in range(cores)])
-        self.plot.getPlotItem().setYRange(-0.5, cores - 0.5, padding=0)
+    def show_result(self, result: RunResult) -> None:
+        """The run's per-core CPU: this machine's, or each cluster host's band of cores when
+        the run sampled a cluster's hosts (its work ran there, not here)."""
+        sources, labels = _cpu_sources(result)
+        self.samples = result.host_samples or result.samples
+        draw_cpu_image(self.image, heatmap_columns(sources, 20_000), result.t0)
+        self.axis.set_labels(labels)
+        self.plot.getPlotItem().setYRange(-0.5, max(1, len(labels)) - 0.5, padding=0)
 
     def clear(self) -> None:
         self.samples = ()
@@ -132,7 +142,7 @@ class CompareRow(QWidget):
         """Show the finished run; origin becomes its exact start."""
         self.result = result
         self.timeline.end_run(result.t0)
-        self.strip.show_samples(result.samples, result.t0)
+        self.strip.show_result(result)
         state = "cancelled" if result.cancelled else f"{result.wall_s:.2f} s"
         if not result.cancelled and not result.ok:
             state += " · failures"

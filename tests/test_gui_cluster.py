@@ -55,6 +55,13 @@ def test_a_cluster_by_address_shows_its_hosts_and_compares_on_it(qtbot, tmp_path
     seq, on_cluster = compared.args[0]
     assert seq.scheduler is None and on_cluster.scheduler == dask_cluster
     assert on_cluster.host_samples and on_cluster.ok
+    # Its CPU strip shows the cluster host's cores, where its work ran.
+    from gui.plotstyle import short_host
+
+    strip = view.rows[1].strip
+    assert strip.samples == on_cluster.host_samples
+    assert strip.axis.labels == [f"{short_host(socket.gethostname())} {i}" for i in range(cores)]
+    assert view.rows[0].strip.axis.labels == [f"core {i}" for i in range(cores)]
 
     # A local run hides the hosts again.
     window.workload.select_backend("thread-pool")

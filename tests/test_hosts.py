@@ -187,6 +187,7 @@ def test_workers_on_different_hosts_never_share_a_lane_even_with_equal_pids():
     ("processes", {"seven": 5.0}, "must map ids to percentages"),
     ("t_s", 10 ** 400, "too large a number"),
     ("host", None, "missing 'host'"),
+    ("per_core", [1.0, 2.0, 3.0], "disagree on its core count (3 and 4)"),
 ])
 def test_a_damaged_host_sample_is_refused_with_one_line(tmp_path, field, value, expected):
     import json
