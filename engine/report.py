@@ -7,9 +7,10 @@ from typing import Any
 
 from engine import tables
 from engine.explain import explain
-from engine.records import MachineInfo, TaskStatus
+from engine.records import HostCpuSample, MachineInfo, TaskStatus
 from engine.result import RunResult
 from engine.run import RunConfig
+from engine.stats import mean_host_cores
 from engine.tasks import BUILTIN_TASKS
 
 
@@ -48,6 +49,7 @@ def run_text(result: RunResult, verbose: bool = True) -> str:
         f"overhead {s.overhead_share:.0%}",
     ]
     lines += [f"  note: {n}" for n in result.notes]
+    lines += _host_lines(result)
     if verbose:
         lines += [f"  why: {line}" for line in explain(result)]
         bad = [r for r in result.records if r.status is not TaskStatus.OK]
@@ -59,6 +61,23 @@ def run_text(result: RunResult, verbose: bool = True) -> str:
     else:
         lines += [f"  problem: {p}" for p in result.problems]
     return "\n".join(lines) + "\n"
+
+
+def _host_lines(result: RunResult) -> list[str]:
+    """One line per cluster host: the headless view of the window's "CPU per cluster host"."""
+    by_host: dict[str, list[HostCpuSample]] = {}
+    for h in result.host_samples:
+        by_host.setdefault(h.host, []).append(h)
+    lines = []
+    for host, samples in by_host.items():
+        busy = mean_host_cores(samples, result.t0, result.t_end)
+        cores = len(samples[-1].per_core)
+        here = " (this machine)" if samples[-1].this_machine else ""
+        workers = len(set().union(*(s.processes for s in samples)))
+        lines.append(f"  host {host}{here}: {workers} worker(s), {cores} "
+                     f"core{'s' if cores != 1 else ''}, "
+                     + ("—" if busy is None else f"{busy:.1f} busy on average"))
+    return lines
 
 
 def compare_table(results: Sequence[RunResult], baseline: str) -> str:

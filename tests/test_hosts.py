@@ -147,6 +147,15 @@ def test_cluster_cores_set_the_ideal_and_the_explanation_reads_the_hosts():
     assert "connected to a running cluster" in text
 
 
+def test_the_cli_report_has_a_line_per_cluster_host():
+    from engine.report import run_text
+
+    text = run_text(_cluster_result())
+    assert "CPU 50 % of cluster" in text
+    assert "  host far: 1 worker(s), 4 cores, 2.0 busy on average" in text
+    assert "  host near (this machine): 1 worker(s), 1 core, 0.5 busy on average" in text
+
+
 def test_host_samples_survive_a_session_file_and_appear_in_the_trace(tmp_path):
     r = _cluster_result()
     path = str(tmp_path / "cluster.json")
