@@ -11,7 +11,6 @@ from statistics import mean
 
 from engine.backends.registry import get_backend
 from engine.result import RunResult
-from engine.stats import mean_host_cores
 
 # Thresholds, in the units the stats use. Chosen from runs on 2- and 16-core machines: a
 # GIL-bound thread run sits at 0.9–1.2 cores' worth of CPU; a start-cost-bound run has most of
@@ -54,11 +53,10 @@ def explain(result: RunResult) -> list[str]:
     if s.n_tasks == 0 or s.busy_s <= 0:
         return lines or ["No task ran."]
 
-    cores_used: float | None = (s.cpu_util or 0.0) / 100 * result.machine.logical_cores
-    where = "this machine"
-    if result.cluster_cores:  # the work ran on a cluster's hosts: their CPU is the one to judge
-        cores_used = mean_host_cores(result.host_samples, result.t0, result.t_end)
-        where = "the cluster's hosts"
+    # cpu_util is already the cluster hosts' figure when the work ran on a cluster (stats).
+    where, total = (("the cluster's hosts", result.cluster_cores) if result.cluster_cores
+                    else ("this machine", result.machine.logical_cores))
+    cores_used = None if s.cpu_util is None else s.cpu_util / 100 * total
     # Cores' worth of CPU the tasks themselves consumed: unlike the machine-wide figure it is
     # blind to other programs, and it separates "waited on the GIL" (≈ 1 core in total, however
     # many threads) from "waited on I/O" (≈ 0).
@@ -80,7 +78,7 @@ def explain(result: RunResult) -> list[str]:
         lines.append(
             f"Threads used {task_cores:.1f} cores at once: this work runs outside the GIL "
             "(C code such as hashlib releases it), so threads scale.")
-    elif backend.uses_processes and cores_used is None:  # a cluster run too short to sample
+    elif backend.uses_processes and cores_used is None:  # no sample fell inside the run
         lines.append("Each worker process has its own interpreter and GIL.")
     elif backend.uses_processes:
         lines.append(f"Each worker process has its own interpreter and GIL: CPU on {where} "

@@ -24,7 +24,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from engine.records import HostCpuSample
@@ -107,12 +107,20 @@ class HostCpuTracker:
                 if before is not None:
                     # Not capped at 100: a worker with several threads may use several cores.
                     processes[r.pid] = max(0.0, 100.0 * (r.cpu_s - before[1]) / (t_w - before[0]))
-            if prev is None or t <= prev[0] or len(prev[1]) != len(first.cores):
+            if prev is None or len(prev[1]) != len(first.cores):
                 continue  # the first reading of a host is the baseline for its rates
             per_core = tuple(_percent(b, b0, tot, tot0)
                              for (b, tot), (b0, tot0) in zip(first.cores, prev[1]))
             samples.append(HostCpuSample(t, host, per_core, processes, host == self._local))
         return samples
+
+
+def by_host(samples: Iterable[HostCpuSample]) -> dict[str, list[HostCpuSample]]:
+    """Samples grouped by host, hosts in order of first appearance."""
+    out: dict[str, list[HostCpuSample]] = {}
+    for s in samples:
+        out.setdefault(s.host, []).append(s)
+    return out
 
 
 class HostSampler:

@@ -7,7 +7,8 @@ from typing import Any
 
 from engine import tables
 from engine.explain import explain
-from engine.records import HostCpuSample, MachineInfo, TaskStatus
+from engine.hosts import by_host
+from engine.records import MachineInfo, TaskStatus
 from engine.result import RunResult
 from engine.run import RunConfig
 from engine.stats import mean_host_cores
@@ -65,11 +66,8 @@ def run_text(result: RunResult, verbose: bool = True) -> str:
 
 def _host_lines(result: RunResult) -> list[str]:
     """One line per cluster host: the headless view of the window's "CPU per cluster host"."""
-    by_host: dict[str, list[HostCpuSample]] = {}
-    for h in result.host_samples:
-        by_host.setdefault(h.host, []).append(h)
     lines = []
-    for host, samples in by_host.items():
+    for host, samples in by_host(result.host_samples).items():
         busy = mean_host_cores(samples, result.t0, result.t_end)
         cores = len(samples[-1].per_core)
         here = " (this machine)" if samples[-1].this_machine else ""

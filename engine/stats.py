@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from engine.hosts import by_host
 from engine.records import CpuSample, HostCpuSample, TaskRecord, TaskStatus
 
 
@@ -78,11 +79,8 @@ def mean_host_cores(samples: Sequence[HostCpuSample], t0: float, t1: float) -> f
     the run started), so samples are weighted by how long they measured: the short interval a
     final round closes counts for what it covers, not as much as a full one.
     """
-    by_host: dict[str, list[HostCpuSample]] = {}
-    for s in samples:
-        by_host.setdefault(s.host, []).append(s)
     total, seen = 0.0, False
-    for rows in by_host.values():
+    for rows in by_host(samples).values():
         busy = span = 0.0
         prev = t0
         for s in sorted(rows, key=lambda h: h.t):

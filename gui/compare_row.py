@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from engine.hosts import by_host
 from engine.records import CpuSample, HostCpuSample
 from engine.result import RunResult
 from gui import palette
@@ -35,12 +36,8 @@ STRIP_Y_LABEL = "core"
 
 def _cpu_sources(result: RunResult) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[str]]:
     """(times, per-core values) per machine the run's work used, and a label per core row."""
-    if not result.host_samples:
-        rows: dict[str, list] = {"": list(result.samples)}
-    else:
-        rows = {}
-        for h in result.host_samples:
-            rows.setdefault(h.host, []).append(h)
+    rows: dict[str, list] = (dict(by_host(result.host_samples)) if result.host_samples
+                             else {"": list(result.samples)})
     sources, labels = [], []
     for host, samples in rows.items():
         if not samples:

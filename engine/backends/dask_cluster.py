@@ -33,6 +33,7 @@ import pickle
 import socket
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -60,7 +61,7 @@ def _run_on_dask_worker(inst: TaskInstance) -> None:
     emit(run_task(inst, emit, lane=lane, host=socket.gethostname()))
 
 
-def _clock_offsets(client: Any) -> dict[str, float]:
+def _clock_offsets(client: Any, workers: Iterable[str]) -> dict[str, float]:
     """Worker address -> (worker clock − our clock), for workers on other hosts."""
     local = {"127.0.0.1", "localhost", socket.gethostname()}
     try:
@@ -68,7 +69,7 @@ def _clock_offsets(client: Any) -> dict[str, float]:
     except OSError:
         pass
     offsets: dict[str, float] = {}
-    for addr in client.scheduler_info()["workers"]:
+    for addr in workers:
         host = addr.split("://")[-1].rsplit(":", 1)[0]
         if host in local:
             continue
@@ -135,7 +136,8 @@ def _read_on_worker() -> HostReading:
     return read_host()
 
 
-def _watch_hosts(client: Any, offsets: dict[str, float], ctx: RunContext) -> HostSampler | None:
+def _watch_hosts(client: Any, info: dict[str, Any], offsets: dict[str, float],
+                 ctx: RunContext) -> HostSampler | None:
     """Size the cluster from one round of host readings, then sample its hosts' CPU.
 
     Readings are taken by each worker's nanny, a separate process on the same host: run in
@@ -143,9 +145,8 @@ def _watch_hosts(client: Any, offsets: dict[str, float], ctx: RunContext) -> Hos
     against 2 ms idle) and holds up the worker's event loop, and so the next task. Workers
     started without a nanny are asked directly. The workers are those present when the run
     starts. Returns None (and says why in a note) if the hosts cannot be read: the run goes
-    on without them.
+    on without them. ``info``: the scheduler's description of each worker, by address.
     """
-    info = client.scheduler_info()["workers"]
     via_nanny = [a for a, w in info.items() if w.get("nanny")]
     direct = [a for a in info if a not in via_nanny]
 
@@ -245,7 +246,9 @@ class DaskBackend(Backend):
                     quiet.setLevel(level)
 
     def _run_on(self, client: Any, tasks: list[TaskInstance], ctx: RunContext) -> None:
-        offsets = _clock_offsets(client) if ctx.scheduler is not None else {}
+        # The workers present at the start (one scheduler round trip, shared by both uses).
+        info = client.scheduler_info()["workers"] if ctx.scheduler is not None else {}
+        offsets = _clock_offsets(client, info)
         if offsets:
             worst = max(abs(v) for v in offsets.values())
             ctx.note(f"{len(offsets)} remote worker(s): times corrected by a measured clock "
@@ -266,7 +269,7 @@ class DaskBackend(Backend):
         client.subscribe_topic(TOPIC, on_event)
         sampler = None
         if ctx.scheduler is not None:
-            sampler = _watch_hosts(client, offsets, ctx)
+            sampler = _watch_hosts(client, info, offsets, ctx)
         try:
             self._submit_and_wait(client, tasks, ctx)
         finally:
