@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -19,11 +20,13 @@ if ROOT not in sys.path:
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
-def _leftovers(threads_before: set[int]) -> tuple[list[psutil.Process], list[threading.Thread]]:
-    kids = psutil.Process().children(recursive=True)  # zombies count: someone forgot to reap
-    extra = [t for t in threading.enumerate()
-             if t.ident not in threads_before and t.is_alive() and not _is_harmless(t)]
-    return kids, extra
+def _temp_roots() -> set[str]:
+    # Only this test process's: other programs on the machine may be running CoreScope too.
+    pid = os.getpid()
+    found: set[str] = set()
+    for pattern in (f"corescope-files-{pid}-*", f"corescope-ev-{pid}-*"):
+        found.update(glob.glob(os.path.join(tempfile.gettempdir(), pattern)))
+    return found
 
 
 # Threads that belong to the process, not to a run: pytest-timeout's watchdog, Qt's helpers,
@@ -32,31 +35,79 @@ def _leftovers(threads_before: set[int]) -> tuple[list[psutil.Process], list[thr
 # They never grow with more runs: bench/soak.py checks the thread count across 200 runs.
 _PROCESS_WIDE = ("pytest_timeout", "QDBus", "Dummy-", "Dask-Offload", "Dask-Callback-Thread")
 
+# How long a test's processes and threads may take to go after it ends (tests of this fixture
+# shorten it).
+GRACE_S = float(os.environ.get("CORESCOPE_TEST_GRACE_S", "5"))
+
 
 def _is_harmless(t: threading.Thread) -> bool:
     return t.name.startswith(_PROCESS_WIDE)
 
 
-def _temp_roots() -> set[str]:
-    # Only this test process's: other programs on the machine may be running CoreScope too.
-    return set(glob.glob(os.path.join(tempfile.gettempdir(), f"corescope-files-{os.getpid()}-*")))
+def _children() -> dict[tuple[int, float], psutil.Process]:
+    """Every descendant, keyed by (pid, start time) so a reused pid is a new process."""
+    out = {}
+    for p in psutil.Process().children(recursive=True):  # zombies count: someone forgot to reap
+        try:
+            out[(p.pid, p.create_time())] = p
+        except psutil.NoSuchProcess:
+            continue
+    return out
+
+
+def _describe(p: psutil.Process) -> str:
+    try:
+        return f"{p.pid} {' '.join(p.cmdline()[-3:]) or p.name()}"
+    except psutil.Error:
+        return f"{p.pid} (gone)"
+
+
+def _end_processes(procs: list[psutil.Process]) -> None:
+    """Kill and reap what a test left: the next test must start from a clean machine."""
+    for p in procs:
+        try:
+            p.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(procs, timeout=5)
+    for p in procs:  # a zombie whose parent is this process is reaped here, not by psutil
+        try:
+            os.waitpid(p.pid, os.WNOHANG)
+        except (ChildProcessError, OSError):
+            pass
 
 
 @pytest.fixture(autouse=True)
 def leaves_nothing_running():
-    """After each test: no child process, no new thread, no `files` temp root (5 s grace)."""
+    """After each test: no new child process, thread or CoreScope temp dir (5 s grace).
+
+    Only what *this* test added counts, and it is cleaned up before failing: a leak fails the
+    test that made it (as one error at teardown), never every test after it.
+    """
+    kids_before = set(_children())
     threads_before = {t.ident for t in threading.enumerate() if t.ident is not None}
     roots_before = _temp_roots()
     yield
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + GRACE_S
     while True:
-        kids, extra = _leftovers(threads_before)
-        if (not kids and not extra) or time.monotonic() > deadline:
+        kids = [p for key, p in _children().items() if key not in kids_before]
+        threads = [t for t in threading.enumerate()
+                   if t.ident not in threads_before and t.is_alive() and not _is_harmless(t)]
+        roots = sorted(_temp_roots() - roots_before)
+        if (not kids and not threads and not roots) or time.monotonic() > deadline:
             break
         time.sleep(0.05)
-    assert not kids, f"child processes left running: {[(p.pid, p.cmdline()[-3:]) for p in kids]}"
-    assert not extra, f"threads left running: {[t.name for t in extra]}"
-    assert _temp_roots() <= roots_before, "a files-task temp root was left behind"
+    left = [f"child process {_describe(p)}" for p in kids]
+    _end_processes(kids)
+    # A thread cannot be killed; it was not running at this test's start, so the next test
+    # records it among its own "before" and does not blame itself for it.
+    left += [f"thread {t.name}" for t in threads]
+    for root in roots:
+        shutil.rmtree(root, ignore_errors=True)
+        left.append(f"temp dir {os.path.basename(root)}")
+    if left:
+        pytest.fail("left running after the test (now cleaned up): " + "; ".join(left),
+                    pytrace=False)
 
 
 @pytest.fixture
