@@ -126,17 +126,19 @@ def check_writable(path: str) -> None:
 def write_json(path: str, data: Any) -> None:
     """Write atomically: a crash mid-write never leaves a truncated file in place.
 
+    The file is UTF-8 with its characters as they are (``ensure_ascii=False``): viewers such
+    as Perfetto show a ``\\u2014`` escape in a name literally instead of the "—" it stands for.
     Only regular files are replaced by rename; a device or pipe (``/dev/stdout``, a FIFO) is
     written in place — renaming over ``/dev/null`` would replace the device with a file.
     """
     if os.path.exists(path) and not os.path.isfile(path):
         with open(path, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1)
+            json.dump(data, fh, indent=1, ensure_ascii=False)
         return
     tmp = f"{path}.tmp-{os.getpid()}"
     try:
         with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1)
+            json.dump(data, fh, indent=1, ensure_ascii=False)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -7,41 +7,94 @@ cluster host when a Dask run sampled its hosts. Lanes come from
 events on one thread to nest, and overlapping ones render garbled.
 Timestamps are microseconds since the first run's start; runs in a comparison are laid end to
 end on that axis, as they ran.
+
+Ids, and why (Perfetto's JSON importer, as built into ui.perfetto.dev):
+
+- pid = the run's number, 1, 2, 3 … in run order. The UI ignores ``process_sort_index`` and
+  orders process groups by pid or by name, so the name starts with the number too
+  ("1 · sequential — …", zero-padded from ten runs on); the sort index stays for
+  chrome://tracing.
+- tid = pid × stride + lane + 1, stride 1000 (a larger power of ten when a run has more lanes
+  or there are more runs). A tid equal to its pid is what Perfetto calls the "main thread",
+  which it labels so and sorts first; this scheme never makes one, and since its tids are
+  unique across the whole trace, a ``thread_name`` (which Perfetto applies by tid alone)
+  never renames another run's lane. Run 2's third lane reads as tid 2003.
+- tid = pid × stride (no lane) carries the run's process metadata and counters: Perfetto
+  attributes every event to a thread, and tid 0 is the idle ("swapper") thread in its model.
+- Perfetto holds a counter at its last value until the end of the trace, so each run's
+  counters drop to 0 at the run's end instead of reading into the runs after it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from engine.lanes import assign_lanes
+from engine.records import CpuSample, HostCpuSample
 from engine.result import RunResult
 
-_CPU_TID = 0  # counter tracks live on their own row
+_MIN_STRIDE = 1000
+_CORES_TRACK = "CPU % per core"
 
 
 def _us(seconds: float) -> float:
     return round(seconds * 1e6, 3)
 
 
+def _stride(results: Sequence[RunResult], lane_counts: Sequence[int]) -> int:
+    """The smallest power of ten ≥ 1000 above every run's lane count and the number of runs."""
+    need = max([len(results), *lane_counts])
+    stride = _MIN_STRIDE
+    while stride <= need:
+        stride *= 10
+    return stride
+
+
+def _counter_track(name: str, pid: int, tid: int, origin: float, t_end: float,
+                   samples: Iterable[CpuSample | HostCpuSample]) -> list[dict[str, Any]]:
+    """One counter series: its samples up to the run's end, then every core at 0 at the end.
+
+    A sample taken after the run ended (the monitor stops a moment later) is dropped, so no
+    counter of a run reaches past it.
+    """
+    events: list[dict[str, Any]] = []
+    cores: dict[str, None] = {}  # every core key the series used, in order
+    for sample in samples:
+        if sample.t > t_end:
+            continue
+        args = {f"core {i}": round(v, 1) for i, v in enumerate(sample.per_core)}
+        cores.update(dict.fromkeys(args))
+        events.append({"ph": "C", "name": name, "pid": pid, "tid": tid,
+                       "ts": _us(sample.t - origin), "args": args})
+    if events:
+        events.append({"ph": "C", "name": name, "pid": pid, "tid": tid,
+                       "ts": _us(t_end - origin), "args": dict.fromkeys(cores, 0.0)})
+    return events
+
+
 def trace_events(results: Sequence[RunResult]) -> list[dict[str, Any]]:
+    """Every trace event of ``results``, one trace process per run in the order given."""
     if not results:
         return []
     origin = min(r.t0 for r in results)
+    all_lanes = [assign_lanes(r.records) for r in results]
+    stride = _stride(results, [len(lanes.lanes) for lanes in all_lanes])
+    width = len(str(len(results)))
     events: list[dict[str, Any]] = []
-    for pid, result in enumerate(results, start=1):
-        name = f"{result.backend} — {result.workload_label}"
-        events.append({"ph": "M", "name": "process_name", "pid": pid, "tid": _CPU_TID,
+    for pid, (result, lanes) in enumerate(zip(results, all_lanes), start=1):
+        run_tid = pid * stride
+        name = f"{pid:0{width}d} · {result.backend} — {result.workload_label}"
+        events.append({"ph": "M", "name": "process_name", "pid": pid, "tid": run_tid,
                        "args": {"name": name}})
-        events.append({"ph": "M", "name": "process_sort_index", "pid": pid, "tid": _CPU_TID,
+        events.append({"ph": "M", "name": "process_sort_index", "pid": pid, "tid": run_tid,
                        "args": {"sort_index": pid}})
-        lanes = assign_lanes(result.records)
         for lane in lanes.lanes:
-            tid = lane.index + 1
+            tid = run_tid + lane.index + 1
             events.append({"ph": "M", "name": "thread_name", "pid": pid, "tid": tid,
                            "args": {"name": lane.label}})
             events.append({"ph": "M", "name": "thread_sort_index", "pid": pid, "tid": tid,
-                           "args": {"sort_index": tid}})
+                           "args": {"sort_index": lane.index + 1}})
         for r in result.records:
             if r.started is None or r.id not in lanes.lane_of:
                 continue
@@ -51,20 +104,19 @@ def trace_events(results: Sequence[RunResult]) -> list[dict[str, Any]]:
             if r.error is not None:
                 args["error"] = r.error.one_line()
             events.append({"ph": "X", "name": r.name, "cat": r.status.value, "pid": pid,
-                           "tid": lanes.lane_of[r.id] + 1, "ts": _us(r.started - origin),
-                           "dur": _us(end - r.started), "args": args})
-        for sample in result.samples:
-            events.append({"ph": "C", "name": "CPU % per core", "pid": pid, "tid": _CPU_TID,
-                           "ts": _us(sample.t - origin),
-                           "args": {f"core {i}": round(v, 1)
-                                    for i, v in enumerate(sample.per_core)}})
-        for host in result.host_samples:
-            events.append({"ph": "C", "name": f"CPU % per core · {host.host}", "pid": pid,
-                           "tid": _CPU_TID, "ts": _us(host.t - origin),
-                           "args": {f"core {i}": round(v, 1)
-                                    for i, v in enumerate(host.per_core)}})
+                           "tid": run_tid + lanes.lane_of[r.id] + 1,
+                           "ts": _us(r.started - origin), "dur": _us(end - r.started),
+                           "args": args})
+        events += _counter_track(_CORES_TRACK, pid, run_tid, origin, result.t_end,
+                                 result.samples)
+        hosts = dict.fromkeys(h.host for h in result.host_samples)
+        for host in hosts:
+            events += _counter_track(f"{_CORES_TRACK} · {host}", pid, run_tid, origin,
+                                     result.t_end,
+                                     (h for h in result.host_samples if h.host == host))
     return events
 
 
 def chrome_trace(results: Sequence[RunResult]) -> dict[str, Any]:
+    """The trace document of ``results`` (see the module docstring for its layout)."""
     return {"traceEvents": trace_events(results), "displayTimeUnit": "ms"}
