@@ -165,7 +165,10 @@ class CpuMonitor:
         self._proc = subprocess.Popen(
             [sys.executable, _SAMPLER, str(os.getpid()), repr(self.interval_s),
              "1" if self._watch_children else "0"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+            # Out of the terminal's process group: Ctrl-C there (sent to the whole group) is
+            # the engine's to answer, and a sampler that died of it would end the CPU plot.
+            start_new_session=True)
         stdout = self._proc.stdout
         assert stdout is not None
         ready: list[str] = []

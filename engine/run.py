@@ -34,9 +34,15 @@ from engine.backends._child import (
 from engine.backends.base import Backend
 from engine.backends.registry import get_backend
 from engine.fixtures import open_fixtures
+from engine.leftovers import (
+    adopt_orphans,
+    descendants,
+    end_task_processes,
+    sweep_dead_temp_dirs,
+)
 from engine.machine import machine_info, usable_cores
 from engine.monitor import CpuMonitor
-from engine.records import TaskError, TaskRecord, TaskStatus
+from engine.records import MachineInfo, TaskError, TaskRecord, TaskStatus
 from engine.result import RunResult
 from engine.run_state import Event, EventBuffer, RunState
 from engine.workload import Workload
@@ -247,6 +253,17 @@ class Run:
         cfg = self.config
         machine = machine_info()
         problems: list[str] = []
+        sweep_dead_temp_dirs()
+        adopt_orphans()  # a task's own processes stay ours when their worker exits
+        existing = descendants()
+        _count_run(+1)
+        try:
+            return self._run_measured(cfg, machine, problems, existing)
+        finally:
+            _count_run(-1)
+
+    def _run_measured(self, cfg: RunConfig, machine: MachineInfo, problems: list[str],
+                      existing: set[tuple[int, float]]) -> RunResult:
         with contextlib.ExitStack() as stack:
             try:
                 tasks = cfg.workload.instances(open_fixtures(stack, cfg.workload.fixtures))
@@ -293,6 +310,15 @@ class Run:
                 process_run_ended()
             monitor.stop()  # (stopping twice is harmless)
             state.close_remaining(cancelled=state.cancel.is_set())
+            # Every worker has ended; any process that appeared since the run began and still
+            # runs was started by a task. Skipped while another run shares this process: its
+            # workers would look the same.
+            if _count_run(0) == 1:
+                ended = end_task_processes(existing)
+                if ended:
+                    state.note(f"ended {len(ended)} process(es) that tasks started and left "
+                               f"running: {', '.join(ended[:5])}"
+                               + (" …" if len(ended) > 5 else ""))
         workers, cluster_cores = self.workers, None
         if state.cluster is not None:
             workers, cluster_cores = min(state.cluster[0], max(1, len(tasks))), state.cluster[1]
@@ -306,6 +332,18 @@ class Run:
             cancelled=state.cancel.is_set(), baseline_wall_s=cfg.baseline_wall_s,
             abandoned=state.abandoned, host_samples=tuple(state.host_samples),
             scheduler=cfg.scheduler, cluster_cores=cluster_cores)
+
+
+_runs_lock = threading.Lock()
+_runs_active = 0
+
+
+def _count_run(delta: int) -> int:
+    """Runs in progress in this process, after adding ``delta``."""
+    global _runs_active
+    with _runs_lock:
+        _runs_active += delta
+        return _runs_active
 
 
 # Built-in tasks notice their own deadline at the next checkpoint (milliseconds); the watchdog

@@ -145,4 +145,10 @@ def main(argv: Sequence[str]) -> int:
 
 
 if __name__ == "__main__":
+    # The engine decides when sampling ends (it closes stdin). Started in a session of its own,
+    # the sampler is outside the terminal's process group; this covers a SIGINT sent to it
+    # some other way.
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.exit(main(sys.argv[1:]))

@@ -1,19 +1,15 @@
-"""Plumbing shared by the process backends: live events from worker processes to the engine.
+"""Plumbing shared by the process backends: start methods, worker set-up, helper processes.
 
-    engine process                                         worker process (spawn/forkserver)
-    ┌──────────────────────────────┐   SimpleQueue (pipe)   ┌──────────────────────────────┐
-    │ EventPump thread ◄───────────┼────────────────────────┼── TaskStarted (before call)  │
-    │   ├► ctx.started(event)      │                        │   run_task(inst)             │
-    │   └► ctx.finished(record) ◄──┼────────────────────────┼── TaskRecord (after call)    │
-    │ backend thread ◄─────────────┼── future / result ─────┼── None (pool bookkeeping)    │
-    └──────────────────────────────┘                        └──────────────────────────────┘
+Live events travel from each worker to the engine over a connection of its own
+(``_socket_events``): no lock or queue is shared between a killable worker and the engine.
 
-Both events travel one pipe, so a worker's "finished" always arrives before its next
-"started" (the result path and a separate pipe would race, and the timeline would briefly see
-one worker running two tasks). Each is one synchronous pipe write (a few µs, no round trip).
-Synchronous on purpose: a ``multiprocessing.Queue`` hands data to a feeder thread, and a worker
-that dies right after (the ``crash`` task) would take the unsent event with it, leaving the
-engine unable to say which task was lost.
+    engine process                                   worker process (spawn/forkserver)
+    ┌───────────────────────────────────┐            ┌──────────────────────────────────┐
+    │ EventListener (read thread) ◄─────┼─ own conn ─┼── TaskStarted (before the call)  │
+    │   ├► ctx.started(event)           │            │   run_task(inst)                 │
+    │   └► ctx.finished(record) ◄───────┼────────────┼── TaskRecord (after the call)    │
+    │ backend thread ◄──────────────────┼─ future ───┼── None (pool bookkeeping only)   │
+    └───────────────────────────────────┘            └──────────────────────────────────┘
 """
 
 from __future__ import annotations
@@ -24,13 +20,12 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
-from engine.records import TaskRecord, TaskStarted
+from engine.backends._socket_events import EventSink
 from engine.worker import run_task
 from engine.workload import TaskInstance
 
-_events: Any = None  # the worker process's end of the event queue, set by init_worker
+_events: EventSink | None = None  # where this worker sends its events, set by init_worker
 
 
 def default_start_method() -> str:
@@ -76,17 +71,53 @@ def watch_parent(poll_s: float = 0.5) -> None:
     threading.Thread(target=watch, name="corescope-parent-watch", daemon=True).start()
 
 
-def init_worker(events: Any) -> None:
-    """Pool initializer: runs once in each worker process."""
-    global _events
-    _events = events
-    watch_parent()
-    # Ctrl-C in a terminal reaches the whole process group. The engine answers it by cancelling
-    # the run and ending the workers itself; a worker that also raised KeyboardInterrupt would
-    # record a bogus task error, or, in multiprocessing.Pool, wedge the pool.
+def in_background(call: Callable[[], object], name: str = "corescope-stop") -> threading.Event:
+    """Start ``call`` in a daemon thread; the returned event is set when it has returned."""
+    done = threading.Event()
+
+    def target() -> None:
+        try:
+            call()
+        finally:
+            done.set()
+
+    threading.Thread(target=target, name=name, daemon=True).start()
+    return done
+
+
+def bounded(call: Callable[[], object], timeout_s: float) -> bool:
+    """Run ``call`` and wait at most ``timeout_s``; True if it returned in time.
+
+    For library calls on the cancel path that can wait on state a killed worker left behind
+    (a pool's queue lock): the run must end whatever happens, and the caller reports what did
+    not. The call goes on in its daemon thread if it is late.
+    """
+    return in_background(call).wait(timeout_s)
+
+
+def ignore_terminal_signals() -> None:
+    """Leave Ctrl-C and a closed terminal to the engine.
+
+    A terminal sends SIGINT (and SIGHUP when it closes) to its whole foreground process
+    group, workers included. The engine answers by cancelling the run and ending the workers
+    itself; a worker that also raised KeyboardInterrupt would print a traceback, record a bogus
+    task error, or, in multiprocessing.Pool, wedge the pool.
+    """
     import signal
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGINT", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is not None:
+            signal.signal(sig, signal.SIG_IGN)
+
+
+def init_worker(events: EventSink) -> None:
+    """Pool initializer: runs once in each worker process, before its first task."""
+    global _events
+    ignore_terminal_signals()
+    watch_parent()
+    _events = events
+    events.connect()
 
 
 def run_in_worker(inst: TaskInstance) -> None:
@@ -96,6 +127,7 @@ def run_in_worker(inst: TaskInstance) -> None:
     result: one pipe per worker keeps that worker's events in order, so the engine never sees
     the next task start on a worker before the previous one ended there.
     """
+    assert _events is not None, "init_worker did not run in this process"
     _events.put(run_task(inst, _events.put))
 
 
@@ -154,37 +186,3 @@ def process_run_ended() -> None:
                 stop()
             except Exception:  # noqa: BLE001 — best effort: gone already, or not ours to stop
                 pass  # (in a process that inherited the tracker, its pid is unknown here)
-
-
-class EventPump:
-    """Engine side: a thread that forwards worker events to a callback until closed."""
-
-    def __init__(self, ctx: multiprocessing.context.BaseContext,
-                 on_started: Callable[[TaskStarted], None],
-                 on_record: Callable[[TaskRecord], object] | None = None) -> None:
-        self.queue = ctx.SimpleQueue()
-        self._on_started = on_started
-        self._on_record = on_record
-        self._thread = threading.Thread(target=self._pump, name="corescope-event-pump",
-                                        daemon=True)
-        self._thread.start()
-
-    def _pump(self) -> None:
-        while True:
-            item = self.queue.get()
-            if item is None:
-                return
-            if isinstance(item, TaskStarted):
-                self._on_started(item)
-            elif self._on_record is not None:
-                self._on_record(item)
-
-    def close(self) -> None:
-        """Stop the pump after every event already written has been delivered.
-
-        Call only when no worker can write any more (all have exited): the sentinel then lands
-        behind their last event in the pipe.
-        """
-        self.queue.put(None)
-        self._thread.join(timeout=5)
-        self.queue.close()

@@ -1,19 +1,36 @@
-"""Live events from worker processes we did not start ourselves (loky's, for joblib).
+"""Live events from worker processes to the engine: one connection per worker process.
 
-Pools we create get a pipe at process start (``_child``). Workers started by another library
-cannot inherit one, so the engine listens on a local socket instead — a Unix socket where the
-platform has one, else 127.0.0.1 — and each worker process connects once, on its first task, and
-keeps the connection. Events are one-way writes (no round trip), and one connection per process
-keeps each worker's events in order, like the pipe.
+    engine process                                   worker processes (ours, loky's, …)
+    ┌──────────────────────────────────┐            ┌────────────────────────────────┐
+    │ EventListener                    │  connect   │ EventSink.put(TaskStarted)     │
+    │   accept thread ◄────────────────┼────────────┼─ (once per process, at start)  │
+    │   read thread: wait(all conns) ◄─┼─ own conn ─┼─ run_task(inst)                │
+    │     ├► on_started(event)         │            │ EventSink.put(TaskRecord)      │
+    │     └► on_record(record)         │  own conn  │                                │
+    │                                  │ ◄──────────┼─ (another worker)              │
+    └──────────────────────────────────┘            └────────────────────────────────┘
 
-    engine: EventListener ── accept ──► one connection per worker process ──► ctx callbacks
-    worker: send(address, key, item) — connects lazily, cached for the life of the process
+Why one connection per worker, not one queue for all: a ``multiprocessing`` queue shared by
+every worker has a write lock in shared memory, and a worker killed while writing (by a cancel,
+a timeout or a crash) dies holding it. Whoever writes next then waits for ever — the engine
+included, which used to write the pump's closing sentinel into that queue (a Stop that hung
+about once in a hundred). Here a killed worker only ends its own connection: the reader sees
+end-of-file (also mid-message) and drops it, and nothing the engine waits on can be held by a
+worker. The engine never writes to a worker's connection at all.
 
-POSIX only as written (the reader waits on a self-pipe beside the connections).
+Each event is one synchronous write (a few µs, no round trip), so a worker that dies right
+after sending ("started", then the ``crash`` task) has already delivered it; and one connection
+per process keeps that worker's events in order: its "finished" always arrives before its next
+"started". Workers connect when they start (the pools' initializer), or on their first event.
+
+The socket is a Unix socket in a temp dir named by the engine's pid (``corescope-ev-PID-…``),
+so a killed app's dirs can be told apart and swept at the next start; 127.0.0.1 where there is
+no Unix socket. POSIX only as written (the reader waits on a self-pipe beside the connections).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import secrets
@@ -22,22 +39,45 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing.connection import Client, Connection, Listener, wait
 from typing import Any
 
 from engine.records import TaskRecord, TaskStarted
 
+log = logging.getLogger(__name__)
+
 _connections: dict[str, Connection] = {}  # worker side: address -> connection
+TEMP_PREFIX = "corescope-ev-"
 
 
-def send(address: str, authkey: bytes, item: TaskStarted | TaskRecord) -> None:
+def _connect(address: str, authkey: bytes) -> Connection:
     conn = _connections.get(address)
     if conn is None:
         family = "AF_UNIX" if not address.startswith("127.0.0.1:") else "AF_INET"
         target: Any = address if family == "AF_UNIX" else ("127.0.0.1",
                                                             int(address.split(":")[1]))
         conn = _connections[address] = Client(target, family=family, authkey=authkey)
-    conn.send_bytes(pickle.dumps(item))
+    return conn
+
+
+def send(address: str, authkey: bytes, item: TaskStarted | TaskRecord) -> None:
+    _connect(address, authkey).send_bytes(pickle.dumps(item))
+
+
+@dataclass(frozen=True)
+class EventSink:
+    """The worker's end: where to send events (picklable; handed to every worker)."""
+
+    address: str
+    authkey: bytes
+
+    def connect(self) -> None:
+        """Connect now rather than on the first event, so a task's start is not delayed."""
+        _connect(self.address, self.authkey)
+
+    def put(self, item: TaskStarted | TaskRecord) -> None:
+        send(self.address, self.authkey, item)
 
 
 class EventListener:
@@ -48,7 +88,7 @@ class EventListener:
         self.authkey = secrets.token_bytes(16)
         self._tmpdir = None
         if sys.platform != "win32":
-            self._tmpdir = tempfile.mkdtemp(prefix="corescope-ev-")
+            self._tmpdir = tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-")
             self._listener = Listener(os.path.join(self._tmpdir, "s"), family="AF_UNIX",
                                       authkey=self.authkey)
             self.address = str(self._listener.address)
@@ -67,14 +107,19 @@ class EventListener:
         self._accepter.start()
         self._reader.start()
 
+    @property
+    def sink(self) -> EventSink:
+        return EventSink(self.address, self.authkey)
+
     def _accept(self) -> None:
         while not self._closing:
             try:
                 conn = self._listener.accept()
-            except (OSError, EOFError):
+            except Exception:  # noqa: BLE001 — EOF, OSError, AuthenticationError: a worker
+                # killed mid-handshake, or something else knocking; either way not an event
                 if self._closing:
                     return
-                continue  # a bad handshake from something else: ignore it
+                continue
             if self._closing:
                 conn.close()
                 return
@@ -95,18 +140,27 @@ class EventListener:
                 assert isinstance(ready, Connection)
                 try:
                     item = pickle.loads(ready.recv_bytes())
-                except (EOFError, OSError):
+                except Exception:  # noqa: BLE001 — end of file, or a message cut short by a
+                    # killed writer: that worker is gone, its connection with it
                     with self._lock:
                         self._conns.remove(ready)
                     ready.close()
                     continue
-                if isinstance(item, TaskStarted):
-                    self._on_started(item)
-                else:
-                    self._on_record(item)
+                try:
+                    if isinstance(item, TaskStarted):
+                        self._on_started(item)
+                    else:
+                        self._on_record(item)
+                except Exception:  # noqa: BLE001 — a faulty consumer must not stop the events
+                    log.exception("event consumer failed")
 
-    def close(self, drain_s: float = 2.0) -> None:
-        """Stop once the workers are gone: every connection read to its end (bounded wait)."""
+    def close(self, drain_s: float = 2.0) -> str | None:
+        """Stop once the workers are gone: every connection read to its end (bounded wait).
+
+        Returns a one-line problem if a thread of the listener did not stop in time (it is a
+        daemon and holds nothing the run needs), else None. Never blocks longer than about
+        ``drain_s`` + 10 s, whatever state a dead worker left its connection in.
+        """
         deadline = time.monotonic() + drain_s
         while time.monotonic() < deadline:
             with self._lock:
@@ -114,24 +168,37 @@ class EventListener:
                     break
             time.sleep(0.01)
         self._closing = True
-        # accept() does not return when its socket is closed from another thread: connect once
-        # to wake it.
+        # accept() does not return when its socket is closed from another thread: knock once
+        # with a bare connection. Not a Client(): its handshake would wait for ever for an
+        # accepter that has just seen ``_closing`` and gone.
+        import socket
+
         try:
-            family = "AF_UNIX" if self._tmpdir is not None else "AF_INET"
-            target: Any = self.address if family == "AF_UNIX" else ("127.0.0.1",
-                                                                   self._listener.address[1])
-            Client(target, family=family, authkey=self.authkey).close()
+            if self._tmpdir is not None:
+                with socket.socket(socket.AF_UNIX) as knock:
+                    knock.settimeout(1)
+                    knock.connect(self.address)
+            else:
+                with socket.create_connection(("127.0.0.1", self._listener.address[1]), 1):
+                    pass
         except OSError:
             pass
         self._accepter.join(timeout=5)
         self._listener.close()
         os.write(self._wake_w, b"x")
         self._reader.join(timeout=5)
-        for conn in self._conns:
-            conn.close()
-        os.close(self._wake_r)
-        os.close(self._wake_w)
+        stuck = [t.name for t in (self._accepter, self._reader) if t.is_alive()]
+        with self._lock:
+            for conn in self._conns:
+                conn.close()
+            self._conns.clear()
+        if not self._reader.is_alive():  # else it may still wait on them
+            os.close(self._wake_r)
+            os.close(self._wake_w)
         if self._tmpdir is not None:
             import shutil
 
             shutil.rmtree(self._tmpdir, ignore_errors=True)
+        if stuck:
+            return f"the event listener's {' and '.join(stuck)} did not stop within 5 s"
+        return None

@@ -14,23 +14,11 @@ from __future__ import annotations
 import importlib.util
 import os
 import threading
-from typing import Any
 
-from engine.backends._child import watch_parent
-from engine.backends._socket_events import EventListener, send
+from engine.backends._child import init_worker, run_in_worker
+from engine.backends._socket_events import EventListener
 from engine.backends.base import Availability, Backend, RunContext
-from engine.worker import run_task
 from engine.workload import TaskInstance
-
-
-def _run_in_loky_worker(inst: TaskInstance, address: str, authkey: bytes) -> None:
-    # loky workers notice a dead parent only between tasks; a long task would run on orphaned.
-    watch_parent()
-
-    def emit(item: Any) -> None:
-        send(address, authkey, item)
-
-    emit(run_task(inst, emit))
 
 
 def _kill_loky_workers() -> None:
@@ -157,24 +145,30 @@ class JoblibBackend(Backend):
             # The result generator blocks between results, so it gets a thread of its own and
             # the run thread stays free to notice a cancel.
             try:
-                calls = ((ctx.submit(inst), listener.address, listener.authkey)
-                         for inst in tasks)
+                calls = (ctx.submit(inst) for inst in tasks)
+                # The initializer runs as each loky worker starts: the parent watch (loky's
+                # own notices a dead parent only between tasks), terminal signals left to the
+                # engine, and the worker's event connection — before any task, so a worker
+                # killed before its first task cannot outlive the app.
+                setup = {"initializer": init_worker, "initargs": (listener.sink,)}
                 if ctx.workers == 1:
                     # Parallel(n_jobs=1) runs every task in the calling process — here, the
                     # app itself. One loky worker process keeps this a process backend.
                     from joblib.externals.loky import get_reusable_executor
 
-                    pool = get_reusable_executor(max_workers=1)
-                    for fut in [pool.submit(_run_in_loky_worker, *args) for args in calls]:
+                    pool = get_reusable_executor(max_workers=1, **setup)
+                    for fut in [pool.submit(run_in_worker, inst) for inst in calls]:
                         fut.result()
                         if ctx.cancel.is_set():
                             return
                     return
                 # max_nbytes=None: no memmapping folder (our arguments are small), so nothing
                 # is left in /dev/shm for loky's tracker to complain about.
-                results = Parallel(n_jobs=ctx.workers, backend="loky", max_nbytes=None,
-                                   return_as="generator_unordered")(
-                    delayed(_run_in_loky_worker)(*args) for args in calls)
+                from joblib.parallel import LokyBackend
+
+                results = Parallel(n_jobs=ctx.workers, backend=LokyBackend(**setup),
+                                   max_nbytes=None, return_as="generator_unordered")(
+                    delayed(run_in_worker)(inst) for inst in calls)
                 for _ in results:
                     if ctx.cancel.is_set():
                         return
@@ -194,7 +188,9 @@ class JoblibBackend(Backend):
             _runs_active -= 1
             if not _runs_active:
                 _stop_loky_tracker()
-            listener.close()
+            problem = listener.close()
+            if problem:
+                ctx.note(problem)
         if failure and not ctx.cancel.is_set():
             reason = f"worker process died; joblib aborted the run ({failure[0]})"
             ctx.lost(list(ctx.running()), reason)

@@ -8,10 +8,10 @@ on a worker that exited abnormally is marked lost and the rest of the run carrie
 from __future__ import annotations
 
 import multiprocessing
-import threading
 from typing import Any
 
-from engine.backends._child import EventPump, init_worker, mp_context, run_in_worker
+from engine.backends._child import bounded, in_background, init_worker, mp_context, run_in_worker
+from engine.backends._socket_events import EventListener
 from engine.backends.base import Backend, RunContext
 from engine.workload import TaskInstance
 
@@ -23,8 +23,8 @@ class MpPoolBackend(Backend):
 
     def run(self, tasks: list[TaskInstance], ctx: RunContext) -> None:
         mp = mp_context(ctx.start_method)
-        pump = EventPump(mp, ctx.started, ctx.finished)
-        pool = mp.Pool(ctx.workers, initializer=init_worker, initargs=(pump.queue,))
+        listener = EventListener(ctx.started, ctx.finished)
+        pool = mp.Pool(ctx.workers, initializer=init_worker, initargs=(listener.sink,))
         try:
             results = pool.imap_unordered(run_in_worker, [ctx.submit(i) for i in tasks])
             seen: dict[int, Any] = {}  # pid -> Process, every worker the pool ever had
@@ -34,7 +34,7 @@ class MpPoolBackend(Backend):
                     continue
                 except multiprocessing.TimeoutError:
                     pass
-                except StopIteration:  # every task returned; the pump delivers the last records
+                except StopIteration:  # every task returned; the listener delivers the last ones
                     ctx.all_done.wait(5)
                     break
                 current = {proc.pid: proc for proc in getattr(pool, "_pool", [])}
@@ -48,25 +48,42 @@ class MpPoolBackend(Backend):
                         code = seen[pid].exitcode if pid in seen else "unknown"
                         ctx.lost([task_id], f"worker process {pid} died (exit code {code})")
         finally:
-            _terminate(pool)
-            pump.close()
+            problem = _terminate(pool)
+            if problem:
+                ctx.note(problem)
+            problem = listener.close()
+            if problem:
+                ctx.note(problem)
 
 
-def _terminate(pool: Any) -> None:
-    """``pool.terminate()``, unstuck if a dead worker holds the pool's queue lock.
+def _terminate(pool: Any) -> str | None:
+    """``pool.terminate()``, unstuck if a dead worker holds the pool's queue lock; bounded.
 
     An idle Pool worker waits for work while holding the task queue's read lock; one killed
     from outside at that moment (a SIGKILL from a task manager) never releases it, and
     ``terminate()`` waits for that lock forever. A multiprocessing Lock can be released by
-    another process, so after a grace period we release it on the dead worker's behalf.
+    another process, so after a grace period we release it on the dead worker's behalf. If
+    even that does not end it, the workers are killed and the problem returned as one line.
     """
-    stopper = threading.Thread(target=pool.terminate, name="corescope-pool-stop", daemon=True)
-    stopper.start()
-    stopper.join(2)  # a healthy terminate() takes well under a second
-    if stopper.is_alive():
+    stopped = in_background(pool.terminate)
+    if not stopped.wait(2):  # a healthy terminate() takes well under a second
         try:
             pool._inqueue._rlock.release()
         except (AttributeError, ValueError):
             pass  # not locked after all
-        stopper.join(5)
-    pool.join()
+        if not stopped.wait(5):
+            _kill_workers(pool)
+            return ("multiprocessing.Pool.terminate() did not return within 7 s; its workers "
+                    "were killed")
+    if not bounded(pool.join, 5):
+        _kill_workers(pool)
+        return "multiprocessing.Pool did not finish shutting down within 5 s; its workers " \
+               "were killed"
+    return None
+
+
+def _kill_workers(pool: Any) -> None:
+    for proc in list(getattr(pool, "_pool", [])):
+        if proc.exitcode is None:
+            proc.kill()
+            proc.join(1)

@@ -13,7 +13,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from engine.backends._child import EventPump, init_worker, mp_context, run_in_worker
+from engine.backends._child import bounded, init_worker, mp_context, run_in_worker
+from engine.backends._socket_events import EventListener
 from engine.backends.base import Backend, RunContext
 from engine.workload import TaskInstance
 
@@ -36,6 +37,9 @@ def end_pool_processes(pool: ProcessPoolExecutor) -> None:
         proc.join(timeout=5)
 
 
+SHUTDOWN_S = 10.0  # a healthy shutdown takes milliseconds once the workers are idle or dead
+
+
 class ProcessPoolBackend(Backend):
     name = "process-pool"
     summary = "concurrent.futures.ProcessPoolExecutor"
@@ -43,9 +47,9 @@ class ProcessPoolBackend(Backend):
 
     def run(self, tasks: list[TaskInstance], ctx: RunContext) -> None:
         mp = mp_context(ctx.start_method)
-        pump = EventPump(mp, ctx.started, ctx.finished)
+        listener = EventListener(ctx.started, ctx.finished)
         pool = ProcessPoolExecutor(ctx.workers, mp_context=mp, initializer=init_worker,
-                                   initargs=(pump.queue,))
+                                   initargs=(listener.sink,))
         all_done = threading.Event()
         left = [len(tasks)]
         lock = threading.Lock()
@@ -70,7 +74,7 @@ class ProcessPoolBackend(Backend):
                 fut.add_done_callback(functools.partial(report, inst=inst))
             while not all_done.wait(0.05) and not ctx.cancel.is_set():
                 pass
-            # Every future is done; the pump may still be delivering the last records.
+            # Every future is done; the listener may still be delivering the last records.
             while not ctx.all_done.wait(0.05) and not ctx.cancel.is_set():
                 pass
         finally:
@@ -78,5 +82,11 @@ class ProcessPoolBackend(Backend):
                 # Kill first: shutdown() forgets the process table, and a running task would
                 # otherwise finish its work before the worker saw the shutdown.
                 end_pool_processes(pool)
-            pool.shutdown(wait=True, cancel_futures=True)
-            pump.close()
+            # Bounded: the executor's manager thread can wait on a queue a killed worker held.
+            if not bounded(lambda: pool.shutdown(wait=True, cancel_futures=True), SHUTDOWN_S):
+                end_pool_processes(pool)
+                ctx.note(f"the process pool did not shut down within {SHUTDOWN_S:g} s; its "
+                         "workers were killed")
+            problem = listener.close()
+            if problem:
+                ctx.note(problem)

@@ -7,18 +7,21 @@ task's submit and its start.
 
 from __future__ import annotations
 
+import time
 from multiprocessing.connection import wait as wait_any
 from typing import Any
 
-from engine.backends._child import EventPump, init_worker, mp_context
+from engine.backends._child import init_worker, mp_context, run_in_worker
+from engine.backends._socket_events import EventListener, EventSink
 from engine.backends.base import Backend, RunContext
-from engine.worker import run_task
 from engine.workload import TaskInstance
 
+JOIN_S = 5.0  # a killed process is reaped in milliseconds; this bounds a wedged one
 
-def _process_main(inst: TaskInstance, events: Any) -> None:
+
+def _process_main(inst: TaskInstance, events: EventSink) -> None:
     init_worker(events)
-    events.put(run_task(inst, events.put))
+    run_in_worker(inst)
 
 
 class ProcessPerTaskBackend(Backend):
@@ -29,13 +32,13 @@ class ProcessPerTaskBackend(Backend):
 
     def run(self, tasks: list[TaskInstance], ctx: RunContext) -> None:
         mp: Any = mp_context(ctx.start_method)  # BaseContext's stubs omit Process
-        pump = EventPump(mp, ctx.started, ctx.finished)
+        listener = EventListener(ctx.started, ctx.finished)
         procs: dict[int, Any] = {}
         try:
             for inst in tasks:
                 if ctx.cancel.is_set():
                     break
-                proc = mp.Process(target=_process_main, args=(ctx.submit(inst), pump.queue),
+                proc = mp.Process(target=_process_main, args=(ctx.submit(inst), listener.sink),
                                   name=f"corescope-task-{inst.id}", daemon=True)
                 proc.start()
                 procs[inst.id] = proc
@@ -50,10 +53,17 @@ class ProcessPerTaskBackend(Backend):
             for proc in procs.values():
                 if proc.is_alive():
                     proc.kill()
+            deadline = time.monotonic() + JOIN_S
             for proc in procs.values():
-                proc.join(timeout=5)
-            # Every writer has exited, so the pump's sentinel lands behind their last record.
-            pump.close()
+                proc.join(timeout=max(0.0, deadline - time.monotonic()))
+            stuck = [p.pid for p in procs.values() if p.is_alive()]
+            if stuck:
+                ctx.note(f"worker process(es) {stuck} did not end within {JOIN_S:g} s of "
+                         "being killed")
+            # Every worker has exited: their connections hold all they sent.
+            problem = listener.close()
+            if problem:
+                ctx.note(problem)
             pending = set(ctx.pending_ids())
             for task_id, proc in procs.items():
                 if proc.exitcode not in (0, None) and task_id in pending \
