@@ -15,7 +15,7 @@ import importlib.util
 import os
 import threading
 
-from engine.backends._child import init_worker, run_in_worker
+from engine.backends._child import bounded, init_worker, run_in_worker
 from engine.backends._socket_events import EventListener
 from engine.backends.base import Availability, Backend, RunContext
 from engine.workload import TaskInstance
@@ -183,7 +183,10 @@ class JoblibBackend(Backend):
         finally:
             if not ctx.cancel.is_set():
                 driver.join(timeout=10)
-            _kill_loky_workers()  # after a cancel this also ends the blocked driver
+            # After a cancel this also ends the blocked driver. Bounded like every wait on the
+            # cancel path: loky survives killed workers, but the run must end regardless.
+            if not bounded(_kill_loky_workers, 15):
+                ctx.note("loky's executor did not shut down within 15 s")
             driver.join(timeout=10)
             _runs_active -= 1
             if not _runs_active:
