@@ -3,13 +3,17 @@
 Each rule looks at measured figures only (never at the backend's reputation), so when a result
 surprises — threads that *do* scale on hashlib, a process pool that loses to sequential on tiny
 tasks — the explanation follows the data. Sentences are short: they are read off a projector.
+
+Whether the workers were processes comes from the backend's class when this install has it,
+and otherwise from what the run recorded (``ran_in_processes``): a session file from a newer
+CoreScope, naming a backend this one lacks, is explained rather than refused.
 """
 
 from __future__ import annotations
 
 from statistics import mean
 
-from engine.backends.registry import get_backend
+from engine.backends.registry import BACKENDS
 from engine.result import RunResult
 
 # Thresholds, in the units the stats use. Chosen from runs on 2- and 16-core machines: a
@@ -37,9 +41,33 @@ def worker_start_s(result: RunResult) -> float:
     return mean(t - result.t0 for t in first.values()) if first else 0.0
 
 
+def ran_in_processes(result: RunResult) -> bool | None:
+    """Whether the run's workers were processes of their own: the backend's class says so when
+    this install has it; otherwise the records do. None when nothing recorded tells.
+
+    The CPU monitor reports child processes only for process backends and the engine's own
+    threads always, so a worker's pid among a sample's processes, or its thread id among the
+    threads, settles it; a cluster's workers are processes on its hosts.
+    """
+    known = BACKENDS.get(result.backend)
+    if known is not None:
+        return known.uses_processes
+    workers = {r.worker for r in result.records if r.worker is not None}
+    if result.scheduler or result.host_samples or any(w.host for w in workers):
+        return True
+    pids, tids = {w.pid for w in workers}, {w.tid for w in workers}
+    for sample in result.samples:
+        if pids & sample.processes.keys():
+            return True
+        if tids & sample.threads.keys():
+            return False
+    return True if len(pids) > 1 else None
+
+
 def explain(result: RunResult) -> list[str]:
+    """Plain-language lines for ``result``; never raises for a backend this install lacks."""
     s = result.stats
-    backend = get_backend(result.backend)
+    processes = ran_in_processes(result)
     cores = result.cores
     ideal = result.ideal
     lines: list[str] = []
@@ -50,6 +78,13 @@ def explain(result: RunResult) -> list[str]:
         lines.append(f"Problem: {problem}.")
     if s.failed:
         lines.append(f"{s.failed} of {s.n_tasks} tasks raised; the others still ran.")
+    if result.backend not in BACKENDS:
+        how = {True: "the measurements show its workers were separate processes",
+               False: "the measurements show its workers were threads of one process",
+               None: "the measurements do not say whether its workers were threads or "
+                     "processes"}[processes]
+        lines.append(f"Backend {result.backend!r} is not one this CoreScope knows (the file may "
+                     f"come from a newer version); {how}.")
     if s.n_tasks == 0 or s.busy_s <= 0:
         return lines or ["No task ran."]
 
@@ -61,7 +96,7 @@ def explain(result: RunResult) -> list[str]:
     # blind to other programs, and it separates "waited on the GIL" (≈ 1 core in total, however
     # many threads) from "waited on I/O" (≈ 0).
     task_cores = s.task_cpu_s / s.wall_s if s.wall_s > 0 else 0.0
-    threads_on_gil = (not backend.uses_processes and result.machine.gil_enabled and ideal > 1
+    threads_on_gil = (processes is False and result.machine.gil_enabled and ideal > 1
                       and s.parallelism > 1.3 and 0.5 < task_cores < _ONE_CORE_SLACK)
     if result.backend == "sequential":
         lines.append("Baseline: one task at a time in one thread, so at most one core is busy.")
@@ -74,22 +109,25 @@ def explain(result: RunResult) -> list[str]:
         lines.append(
             f"The tasks mostly waited (each used {s.cpu_per_wall:.0%} of a core while it ran). "
             f"Waits overlap, so about {s.parallelism:.1f} tasks were in flight at once.")
-    elif not backend.uses_processes and ideal > 1 and task_cores >= _ONE_CORE_SLACK:
+    elif processes is False and ideal > 1 and task_cores >= _ONE_CORE_SLACK:
         lines.append(
             f"Threads used {task_cores:.1f} cores at once: this work runs outside the GIL "
             "(C code such as hashlib releases it), so threads scale.")
-    elif backend.uses_processes and cores_used is None:  # no sample fell inside the run
+    elif processes and cores_used is None:  # no sample fell inside the run
         lines.append("Each worker process has its own interpreter and GIL.")
-    elif backend.uses_processes:
+    elif processes:
         lines.append(f"Each worker process has its own interpreter and GIL: CPU on {where} "
                      f"reached {cores_used:.1f} of {cores} cores on average.")
+    elif processes is None:  # neither threads nor processes: only the figures speak
+        lines.append(f"The tasks used {task_cores:.1f} cores' worth of CPU, with about "
+                     f"{s.parallelism:.1f} in flight at once.")
 
     start_ms = worker_start_s(result) * 1000
     # A running cluster's workers exist already: the wait is connecting and scheduling.
     first = (f"Workers began their first task {start_ms:.0f} ms after the run started "
              "(connecting to the cluster, scheduling)" if result.scheduler else
              f"A worker process took {start_ms:.0f} ms to start its first task")
-    if backend.uses_processes and s.overhead_share > _HIGH_OVERHEAD:
+    if processes and s.overhead_share > _HIGH_OVERHEAD:
         mean_ms = s.busy_s / s.n_tasks * 1000
         lines.append(
             f"Start-up and messaging cost dominated: {s.overhead_share:.0%} of the workers' time "
@@ -97,7 +135,7 @@ def explain(result: RunResult) -> list[str]:
             "amortise the start.")
     elif result.scheduler:
         lines.append(f"{first}.")
-    elif backend.uses_processes:
+    elif processes:
         lines.append(f"Starting a worker process cost {start_ms:.0f} ms before its first task.")
 
     if result.backend == "dask" and s.n_tasks:

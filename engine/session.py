@@ -3,36 +3,47 @@
 The format is the ``--json`` document (``engine.export``) with ``"app": "corescope"``, a schema
 version and a kind. Loading is strict and never executes anything: the file is parsed as JSON
 and every field is checked, so a corrupt, truncated, foreign or newer file is refused with one
-line that names the problem, and nothing half-loaded reaches a view.
+line that names the file and the field, and nothing half-loaded reaches a view.
+
+    path ──► _read: a regular file, under MAX_BYTES, UTF-8 ──► parse: JSON ──► _session:
+    every field typed and bounded (engine.session_fields) ──► Session ──► the views
+
+Every number is bounded to what a real run can produce (``engine.session_fields`` names the
+limits): the views hand these numbers to pyqtgraph and numpy, where a time of -1e308 crashed
+the window outright and a sample claiming a million cores asked for a 134 GB array.
+
+A backend name this install does not know is accepted: a file from a newer CoreScope with a new
+backend still opens, and ``engine.explain`` explains it from what it recorded.
 """
 
 from __future__ import annotations
 
 import json
-import math
+import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from engine.export import SCHEMA_VERSION, check_writable, document, write_json
-from engine.records import (
-    CpuSample,
-    HostCpuSample,
-    MachineInfo,
-    TaskError,
-    TaskRecord,
-    TaskStatus,
-    WorkerId,
-)
+from engine.records import MachineInfo
 from engine.result import RunResult
+from engine.session_fields import (
+    MAX_COMPARED,
+    MAX_RUNS,
+    Reader,
+    SessionError,
+    check_extra,
+    read_machine,
+    read_run,
+)
+
+__all__ = ["KINDS", "MAX_BYTES", "Session", "SessionError", "load", "parse", "save"]
 
 KINDS = ("run", "compare", "sweep")
-# A session larger than this is not something CoreScope wrote for a person to look at.
+# The largest session CoreScope writes is a comparison of every backend at the task limit
+# (10 runs × 100,000 tasks × ~500 bytes); anything larger is not one of ours.
 MAX_BYTES = 512 * 1024 * 1024
-
-
-class SessionError(ValueError):
-    """A file that cannot be opened as a session; the message is one line for the user."""
 
 
 @dataclass(frozen=True)
@@ -46,8 +57,6 @@ class Session:
 def save(path: str, results: Sequence[RunResult], kind: str = "run",
          extra: dict[str, Any] | None = None, overwrite: bool = False) -> None:
     """Write a session. Refuses to replace an existing file unless ``overwrite`` is given."""
-    import os
-
     if kind not in KINDS:
         raise ValueError(f"unknown session kind {kind!r}")
     if not results:
@@ -58,221 +67,102 @@ def save(path: str, results: Sequence[RunResult], kind: str = "run",
     write_json(path, document(results, results[0].machine, kind, extra))
 
 
-class _Reader:
-    """Typed field access that turns every shape problem into a SessionError with a path."""
-
-    def __init__(self, where: str, data: Any) -> None:
-        if not isinstance(data, dict):
-            raise SessionError(f"{where}: expected an object, found {type(data).__name__}")
-        self.where, self.data = where, data
-
-    def get(self, key: str, *types: type, optional: bool = False) -> Any:
-        if key not in self.data:
-            if optional:
-                return None
-            raise SessionError(f"{self.where}: missing {key!r}")
-        value = self.data[key]
-        if value is None and optional:
-            return None
-        if float in types and isinstance(value, int) and not isinstance(value, bool):
-            try:
-                value = float(value)
-            except OverflowError:
-                raise SessionError(f"{self.where}: {key!r} is too large a number") from None
-        if not isinstance(value, types) or isinstance(value, bool) and bool not in types:
-            names = " or ".join(t.__name__ for t in types)
-            raise SessionError(f"{self.where}: {key!r} should be {names}, "
-                               f"found {type(value).__name__}")
-        if isinstance(value, float) and not math.isfinite(value):
-            raise SessionError(f"{self.where}: {key!r} is not a finite number")
-        return value
-
-
-def _machine(data: Any) -> MachineInfo:
-    m = _Reader("machine", data)
-    return MachineInfo(
-        logical_cores=m.get("logical_cores", int), physical_cores=m.get(
-            "physical_cores", int, optional=True),
-        usable_cores=m.get("usable_cores", int), python=m.get("python", str),
-        implementation=m.get("implementation", str), platform=m.get("platform", str),
-        free_threaded_build=m.get("free_threaded_build", bool),
-        gil_enabled=m.get("gil_enabled", bool))
-
-
-def _task(where: str, data: Any) -> TaskRecord:
-    t = _Reader(where, data)
-    status_text = t.get("status", str)
-    try:
-        status = TaskStatus(status_text)
-    except ValueError:
-        raise SessionError(f"{where}: unknown status {status_text!r}") from None
-    pid, tid, label = (t.get("pid", int, optional=True), t.get("tid", int, optional=True),
-                       t.get("worker", str, optional=True))
-    worker = (WorkerId(pid, tid, label or "", t.get("host", str, optional=True) or "")
-              if pid is not None and tid is not None else None)
-    error = None
-    if t.get("error", str, optional=True) is not None:
-        error = TaskError(t.get("error_type", str, optional=True) or "Error",
-                          t.get("error_message", str, optional=True) or t.get("error", str),
-                          t.get("traceback", str, optional=True) or "")
-    start, end = t.get("start_s", float, optional=True), t.get("end_s", float, optional=True)
-    if start is not None and end is not None and end < start:
-        raise SessionError(f"{where}: ends before it starts")
-    return TaskRecord(
-        id=t.get("id", int), name=t.get("name", str), submitted=t.get("submitted_s", float),
-        started=start, finished=end, worker=worker, cpu_s=t.get("cpu_s", float),
-        status=status, result=t.get("result", str, optional=True) or "", error=error,
-        mode=t.get("mode", str, optional=True) or "")
-
-
-def _percent(value: Any) -> float | None:
-    """A CPU percentage from a file, or None if it is not one (text, NaN, negative, huge)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:
-        return None
-    return number if math.isfinite(number) and 0 <= number <= 1e6 else None
-
-
-def _per_core(c: _Reader) -> tuple[float, ...]:
-    values = [_percent(v) for v in c.get("per_core", list)]
-    if any(v is None for v in values):
-        raise SessionError(f"{c.where}: per_core must hold percentages (numbers from 0)")
-    return tuple(v for v in values if v is not None)
-
-
-def _by_id(c: _Reader, key: str) -> dict[int, float]:
-    out = {}
-    for k, v in (c.get(key, dict, optional=True) or {}).items():
-        value = _percent(v)
-        if value is None or not str(k).isdigit():
-            raise SessionError(f"{c.where}: {key!r} must map ids to percentages")
-        out[int(k)] = value
-    return out
-
-
-def _sample(where: str, data: Any) -> CpuSample:
-    c = _Reader(where, data)
-    return CpuSample(c.get("t_s", float), _per_core(c), _by_id(c, "processes"),
-                     _by_id(c, "threads"))
-
-
-def _host_sample(where: str, data: Any) -> HostCpuSample:
-    c = _Reader(where, data)
-    per_core = _per_core(c)
-    if not per_core:
-        raise SessionError(f"{where}: per_core is empty")
-    return HostCpuSample(c.get("t_s", float), c.get("host", str), per_core,
-                         _by_id(c, "processes"),
-                         bool(c.get("this_machine", bool, optional=True)))
-
-
-def _positive(r: _Reader, key: str) -> int | None:
-    value: int | None = r.get(key, int, optional=True)
-    if value is not None and value < 1:
-        raise SessionError(f"{r.where}: {key!r} must be at least 1")
-    return value
-
-
-def _same_cores(where: str, samples: list[tuple[str, CpuSample | HostCpuSample]]) -> None:
-    """One machine keeps its core count through a run; a file that says otherwise is damaged
-    (and would draw rows that change meaning halfway)."""
-    cores: dict[str, int] = {}
-    for machine, s in samples:
-        if cores.setdefault(machine, len(s.per_core)) != len(s.per_core):
-            raise SessionError(f"{where}: CPU samples of {machine} disagree on its core count "
-                               f"({cores[machine]} and {len(s.per_core)})")
-
-
-def _run(index: int, data: Any, machine: MachineInfo) -> RunResult:
-    where = f"run {index + 1}"
-    r = _Reader(where, data)
-    tasks = r.get("tasks", list)
-    cpu = _Reader(f"{where} cpu", r.get("cpu", dict))
-    workload = r.get("workload", dict)
-    samples = tuple(_sample(f"{where}, cpu sample {i + 1}", s)
-                    for i, s in enumerate(cpu.get("samples", list)))
-    host_samples = tuple(_host_sample(f"{where}, host sample {i + 1}", s)
-                         for i, s in enumerate(cpu.get("hosts", list, optional=True) or ()))
-    _same_cores(where, [("this machine", s) for s in samples]
-                + [(h.host, h) for h in host_samples])
-    return RunResult(
-        backend=r.get("backend", str), workload=workload,
-        workload_label=r.get("workload_label", str, optional=True) or r.get("task", str),
-        requested_workers=r.get("requested_workers", int, optional=True) or r.get(
-            "workers", int),
-        workers=r.get("workers", int), start_method=r.get("start_method", str, optional=True),
-        t0=0.0, t_end=r.get("wall_s", float),
-        records=tuple(_task(f"{where}, task {i + 1}", t) for i, t in enumerate(tasks)),
-        samples=samples,
-        sample_interval_s=cpu.get("interval_s", float), machine=machine,
-        notes=tuple(str(n) for n in r.get("notes", list, optional=True) or ()),
-        problems=tuple(str(p) for p in r.get("problems", list, optional=True) or ()),
-        cancelled=bool(r.get("cancelled_run", bool, optional=True)),
-        baseline_wall_s=r.get("baseline_wall_s", float, optional=True),
-        abandoned=bool(r.get("abandoned", bool, optional=True)),
-        scheduler=r.get("scheduler", str, optional=True),
-        cluster_cores=_positive(r, "cluster_cores"),
-        host_samples=host_samples)
-
-
 def parse(text: str, name: str = "file") -> Session:
+    """A session from its JSON text; ``name`` is the file's name for messages.
+
+    Raises:
+        SessionError: one line naming the file and, where there is one, the field.
+    """
+    if not text.strip():
+        raise SessionError(f"{name} is empty")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        hint = " (the file looks truncated)" if exc.pos >= len(text.rstrip()) else ""
+        # A string left open runs to the end of the file as well: the error points at its start.
+        cut = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+        hint = " (the file looks truncated)" if cut else ""
         raise SessionError(f"{name} is not valid JSON: {exc.msg} at line {exc.lineno}, "
                            f"column {exc.colno}{hint}") from None
-    except (ValueError, RecursionError) as exc:  # a 5,000-digit number, nesting 100,000 deep
-        raise SessionError(f"{name} is not a CoreScope session ({type(exc).__name__}: "
-                           f"{str(exc)[:80]})") from None
+    except RecursionError:  # "[" * 100_000: no session nests more than a few levels
+        raise SessionError(f"{name} is not a CoreScope session (nested too deeply)") from None
+    except ValueError as exc:  # a 5,000-digit number
+        raise SessionError(f"{name} is not a CoreScope session ({str(exc)[:80]})") from None
     try:
         return _session(data, name)
-    except SessionError:
-        raise
-    except (TypeError, ValueError, OverflowError, RecursionError) as exc:
-        # The field checks above name a problem precisely; this is the net under them, so a
-        # damaged file is a message, never a traceback.
-        raise SessionError(f"{name} is damaged ({type(exc).__name__}: {str(exc)[:80]})") from None
+    except SessionError as exc:
+        raise SessionError(_one_line(str(exc))) from None
+    except (TypeError, ValueError, OverflowError, RecursionError, MemoryError) as exc:
+        # The field checks name a problem precisely; this is the net under them, so a damaged
+        # file is a message, never a traceback.
+        raise SessionError(f"{name} is damaged ({type(exc).__name__}: "
+                           f"{_one_line(str(exc))[:80]})") from None
+
+
+def _one_line(text: str) -> str:
+    # Field values quoted in a message (a backend name, a host) may carry newlines.
+    return " ".join(text.split())
 
 
 def _session(data: Any, name: str) -> Session:
     if not isinstance(data, dict) or data.get("app") != "corescope" and "runs" not in data:
         raise SessionError(f"{name} is not a CoreScope session (no 'app': 'corescope')")
-    top = _Reader(name, data)
-    schema = top.get("schema", int)
+    top = Reader(name, data)
+    schema = top.integer("schema", -(2**31), 2**31)
     if schema > SCHEMA_VERSION:
         raise SessionError(f"{name} was written by a newer CoreScope (schema {schema}; this "
                            f"version reads up to {SCHEMA_VERSION})")
     if schema < 1:
         raise SessionError(f"{name}: schema {schema} is not a valid version")
-    kind = top.get("kind", str, optional=True) or "run"
+    kind = top.maybe_text("kind", 20) or "run"
     if kind not in KINDS:
         raise SessionError(f"{name}: unknown session kind {kind!r}")
-    machine = _machine(top.get("machine", dict))
-    runs = top.get("runs", list)
+    machine = read_machine(Reader(f"{name}, machine", top.obj("machine")))
+    runs = top.items("runs", MAX_COMPARED if kind == "compare" else MAX_RUNS)
     if not runs:
         raise SessionError(f"{name} holds no runs")
     known = {"app", "schema", "kind", "machine", "runs"}
-    return Session(kind, machine, tuple(_run(i, r, machine) for i, r in enumerate(runs)),
-                   {k: v for k, v in data.items() if k not in known})
+    extra = {k: v for k, v in data.items() if k not in known}
+    check_extra(name, extra)
+    return Session(kind, machine,
+                   tuple(read_run(f"{name}, run {i + 1}", r, machine)
+                         for i, r in enumerate(runs)), extra)
+
+
+def _read(path: str) -> bytes:
+    """The bytes of a regular file under ``MAX_BYTES``; anything else is a SessionError.
+
+    A device (``/dev/zero`` never ends), a FIFO (blocks until a writer comes) or a folder is
+    refused before reading, and the read itself is bounded in case the file grows meanwhile.
+    """
+    try:
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise SessionError(f"{path} is a folder, not a session file")
+        if not stat.S_ISREG(info.st_mode):
+            raise SessionError(f"{path} is not a regular file (a device, pipe or socket)")
+        if info.st_size > MAX_BYTES:
+            raise SessionError(f"{path} is {info.st_size // 2**20} MB, larger than any session "
+                               f"CoreScope writes ({MAX_BYTES // 2**20} MB)")
+        # Non-blocking: if the path became a FIFO since the stat, open returns at once rather
+        # than waiting for a writer; the fstat below then refuses it.
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+        with os.fdopen(os.open(path, flags), "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise SessionError(f"{path} is not a regular file (a device, pipe or socket)")
+            data = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise SessionError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_BYTES:
+        raise SessionError(f"{path} is larger than any session CoreScope writes "
+                           f"({MAX_BYTES // 2**20} MB)")
+    return data
 
 
 def load(path: str) -> Session:
     """Open a session file; every problem is a ``SessionError`` with one line."""
-    import os
-
+    data = _read(path)
     try:
-        size = os.path.getsize(path)
-        if size > MAX_BYTES:
-            raise SessionError(f"{path} is {size // 2**20} MB, larger than any session "
-                               f"CoreScope writes ({MAX_BYTES // 2**20} MB)")
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except UnicodeDecodeError:
-        raise SessionError(f"{path} is not a text file") from None
-    except OSError as exc:
-        raise SessionError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return parse(text, os.path.basename(path))
+        text = data.decode("utf-8-sig")  # a BOM from an editor is harmless
+    except UnicodeDecodeError as exc:
+        raise SessionError(f"{path} is not a text file (byte {exc.start} is not UTF-8)") from None
+    return parse(text, os.path.basename(path) or path)

@@ -105,6 +105,9 @@ class Series:
         self.v.append(value)
 
 
+# Cells (columns × rows) of one CPU image: 64 MB of float64, before pyqtgraph's RGBA copy.
+_MAX_CELLS = 8_000_000
+
 
 def heatmap_columns(sources: Sequence[tuple[np.ndarray, np.ndarray]], max_columns: int,
                     default_dt: float = 0.1) -> tuple[float, float, np.ndarray] | None:
@@ -127,7 +130,13 @@ def heatmap_columns(sources: Sequence[tuple[np.ndarray, np.ndarray]], max_column
     # interval gets a column of its own rather than falling off the end.
     end = max(float(t[-1]) for t in filled)
     first = min(float(t[0]) for t in filled) - dt
-    n = min(max(1, int(np.ceil((end - first) / dt - 1e-9))), max_columns)
+    n = max(1, int(np.ceil((end - first) / dt - 1e-9)))
+    # Past the cell budget, columns get wider rather than the image bigger: a run on thousands
+    # of cores (or a file claiming them) costs tens of MB, not gigabytes.
+    budget = max(1, _MAX_CELLS // max(1, sum(values.shape[1] for _, values in sources)))
+    if n > budget and budget < max_columns:
+        dt, n = (end - first) / budget, budget
+    n = min(n, max_columns)
     start = end - n * dt
     middles = start + dt * (np.arange(n) + 0.5)
     blocks = []

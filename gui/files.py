@@ -4,18 +4,29 @@ Everything that touches the disk from the window is here, and every path-taking 
 True or False and leaves a one-line message in the status bar: a file that cannot be read or
 written never changes what the window shows, and nothing is lost on a failed save. Dialogs
 only pick paths; tests call the path-taking methods directly.
+
+Opening a session, in order; the window is touched only at the last step:
+
+    engine.session.load ──► rehearse: build its page off-screen ──► offer to save what it
+    would replace (asked only from the menu) ──► window.show_session
+
+A comparison or sweep that finished since it was last saved or opened is *unsaved*; before a
+file replaces its page, and before quitting, the user is offered Save / Discard / Cancel.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QFileDialog, QMenu
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from engine import session as sessions
+from engine.backends.registry import BACKENDS
+from engine.explain import explain
 from engine.export import check_writable, write_json
 from engine.tables import COMPARE_HEADER, compare_rows, tasks_csv, to_csv, to_markdown
 from engine.trace import chrome_trace
@@ -23,9 +34,14 @@ from engine.trace import chrome_trace
 if TYPE_CHECKING:
     from gui.main_window import MainWindow
 
+log = logging.getLogger(__name__)
+
 MAX_RECENT = 8
 RECENT_KEY = "files/recent"
 _SESSION_FILTER = "CoreScope session (*.json);;All files (*)"
+# Pages whose results exist nowhere else until saved (a single run is one click to redo).
+SEQUENCE_KINDS = ("compare", "sweep")
+_WORDS = {"compare": "comparison", "sweep": "sweep"}
 
 
 def _write_text(path: str, text: str) -> None:
@@ -53,6 +69,13 @@ class SessionFiles(QObject):
         super().__init__(window)
         self.window = window
         self.last_dir = ""
+        #: The session file the window last opened or saved.
+        self.current_path: str | None = None
+        #: Kinds of page ("compare", "sweep") holding results finished since their last save
+        #: or open.
+        self.unsaved: set[str] = set()
+        self._title = window.windowTitle()
+        window.sequence_done.connect(self._sequence_done)
 
     # -- menu ------------------------------------------------------------------------------------
     def build_menu(self, menu: QMenu, action: Callable) -> None:
@@ -105,42 +128,156 @@ class SessionFiles(QObject):
             act = self.recent_menu.addAction(os.path.basename(path))
             act.setToolTip(path)
             act.setStatusTip(path)
-            act.triggered.connect(lambda _=False, p=path: self.open_path(p))
+            act.triggered.connect(lambda _=False, p=path: self.open_path(p, ask_first=True))
         if not kept:
             self.recent_menu.addAction("(none)").setEnabled(False)
+
+    # -- unsaved results -------------------------------------------------------------------------
+    def _sequence_done(self, results: list) -> None:
+        # The window shows the finished page before it emits, so the current page is its kind.
+        kind = self.window.current_kind()
+        if results and kind in SEQUENCE_KINDS:
+            self.unsaved.add(kind)
+            self._update_title()
+
+    def _update_title(self) -> None:
+        name = os.path.basename(self.current_path) if self.current_path else None
+        self.window.setWindowTitle(f"{name}[*] — CoreScope" if name else f"{self._title}[*]")
+        self.window.setWindowModified(bool(self.unsaved))
+
+    def offer_to_save(self, doing: str, kinds: Iterable[str] = SEQUENCE_KINDS) -> bool:
+        """Ask Save / Discard / Cancel when a page of ``kinds`` holds unsaved results.
+
+        Args:
+            doing: what happens next, for the question ("quitting", "opening x.json").
+            kinds: the pages about to be replaced.
+
+        Returns:
+            True to go ahead (nothing unsaved, discarded, or saved); False to stay as it is.
+        """
+        wanted = set(kinds)
+        pending = [k for k in SEQUENCE_KINDS if k in self.unsaved and k in wanted]
+        if not pending:
+            return True
+        what = " and the ".join(_WORDS[k] for k in pending)
+        buttons = (QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                   | QMessageBox.StandardButton.Cancel)
+        answer = QMessageBox.question(
+            self.window, "Unsaved results",
+            f"The {what} {'is' if len(pending) == 1 else 'are'} not saved. Save before {doing}?",
+            buttons, QMessageBox.StandardButton.Save)
+        if answer == QMessageBox.StandardButton.Discard:
+            return True
+        if answer != QMessageBox.StandardButton.Save:  # Cancel, Escape, the dialog closed
+            return False
+        for kind in pending:
+            # Save writes the page on show: bring up the one to save.
+            page = self.window.compare_view if kind == "compare" else self.window.sweep_view
+            self.window.views.setCurrentWidget(page)
+            path = self._ask_save_path(kind)
+            if not path:
+                self._tell(f"not saved: the {_WORDS[kind]} is still unsaved", error=True)
+                return False
+            if not self.save_path(path, overwrite=True):  # (the dialog asked about replacing)
+                return False
+        return True
 
     # -- sessions --------------------------------------------------------------------------------
     def open_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self.window, "Open session", self.last_dir,
                                               _SESSION_FILTER)
         if path:
-            self.open_path(path)
+            self.open_path(path, ask_first=True)
 
-    def open_path(self, path: str) -> bool:
-        """Load and show a session; on any problem the window stays as it was."""
+    def open_path(self, path: str, ask_first: bool = False) -> bool:
+        """Load and show a session; on any problem the window stays exactly as it was.
+
+        Args:
+            ask_first: offer to save the unsaved page the file would replace (the menu's
+                opens do; a path from code replaces it as told).
+        """
         if self.window.running:
             self._tell("stop the run before opening a session", error=True)
             return False
+        name = os.path.basename(path) or path
         try:
             opened = sessions.load(path)
         except (sessions.SessionError, OSError) as exc:
             self._tell(f"cannot open: {exc}", error=True)
             return False
-        self.window.show_session(opened)
+        problem = self._rehearse(opened)
+        if problem is not None:
+            self._tell(f"cannot open {name}: {problem}", error=True)
+            return False
+        if ask_first and not self.offer_to_save(f"opening {name}", (opened.kind,)):
+            self._tell(f"{name} not opened: the unsaved results are still shown")
+            return False
+        try:
+            self.window.show_session(opened)
+        except Exception as exc:  # noqa: BLE001 — the rehearsal passed; keep the window usable
+            log.exception("showing session %s failed after its rehearsal", path)
+            self._tell(f"cannot open {name}: {type(exc).__name__}: {exc}"[:300], error=True)
+            return False
         self._remember(path)
-        self._tell(f"opened {os.path.basename(path)}: {opened.kind} of {len(opened.runs)} "
+        self.current_path = os.path.abspath(path)
+        self.unsaved.discard(opened.kind)
+        self._update_title()
+        self._tell(f"opened {name}: {opened.kind} of {len(opened.runs)} "
                    f"run{'s' if len(opened.runs) != 1 else ''}, shown as recorded (no re-run)")
         return True
+
+    def _rehearse(self, opened: sessions.Session) -> str | None:
+        """Build ``opened``'s page off-screen, as the window would; the reason it cannot be
+        shown, or None.
+
+        A file the loader accepts may still hold something a view cannot draw; finding out on
+        the window's own page would leave it half replaced. This costs one more build of the
+        page (tens of milliseconds for a typical comparison).
+        """
+        from gui.compare_view import CompareView
+        from gui.live_plots import LivePlots
+        from gui.summary import ErrorsPanel, SummaryPanel
+        from gui.sweep_view import SweepView
+
+        built: list = []
+        try:
+            if opened.kind == "compare":
+                built.append(CompareView())
+                built[-1].show_results(opened.runs)
+            elif opened.kind == "sweep":
+                built.append(SweepView())
+                built[-1].show_session(opened.runs, opened.extra)
+            else:
+                run = opened.runs[0]
+                cls = BACKENDS.get(run.backend)
+                cores = len(run.samples[0].per_core) if run.samples else None
+                built += [LivePlots(cores or None), SummaryPanel(), ErrorsPanel()]
+                built[0].replay(run, cls.uses_processes if cls else False)
+                built[0].end_run(run)
+                built[1].show_result(run, explain(run))
+                built[2].set_records(run.records)
+        except Exception as exc:  # noqa: BLE001 — any failure means: do not show it
+            log.exception("rehearsing a %s session failed", opened.kind)
+            page = {"compare": "Compare", "sweep": "Sweep"}.get(opened.kind, "Live")
+            return (f"the {page} page cannot show it "
+                    f"({type(exc).__name__}: {' '.join(str(exc).split())[:120]})")
+        finally:
+            for widget in built:
+                widget.deleteLater()
+        return None
+
+    def _ask_save_path(self, kind: str) -> str:
+        path, _ = QFileDialog.getSaveFileName(
+            self.window, f"Save {kind} session", os.path.join(self.last_dir,
+                                                              f"corescope-{kind}.json"),
+            _SESSION_FILTER)
+        return path
 
     def save_dialog(self) -> None:
         if not self.window.current_results():
             self._tell("nothing to save yet: finish a run, comparison or sweep first", True)
             return
-        kind = self.window.current_kind()
-        path, _ = QFileDialog.getSaveFileName(
-            self.window, f"Save {kind} session", os.path.join(self.last_dir,
-                                                              f"corescope-{kind}.json"),
-            _SESSION_FILTER)
+        path = self._ask_save_path(self.window.current_kind())
         # The dialog has already asked before replacing an existing file.
         if path:
             self.save_path(path, overwrite=True)
@@ -158,6 +295,9 @@ class SessionFiles(QObject):
             self._tell(f"not saved: {exc}", error=True)
             return False
         self._remember(path)
+        self.current_path = os.path.abspath(path)
+        self.unsaved.discard(kind)
+        self._update_title()
         self._tell(f"saved {kind} session to {path}")
         return True
 

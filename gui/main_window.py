@@ -155,7 +155,8 @@ class MainWindow(PagesMixin, QMainWindow):
         file_menu = bar.addMenu("&File")
         self.files.build_menu(file_menu, self._action)
         file_menu.addSeparator()
-        self._action(file_menu, "&Quit", (QKeySequence.StandardKey.Quit, "Ctrl+Q"), self.close)
+        self._action(file_menu, "&Quit", (QKeySequence.StandardKey.Quit, "Ctrl+Q"),
+                     self.request_quit)
         run_menu = bar.addMenu("&Run")
         self.run_action = self._action(run_menu, "&Run", ("Ctrl+R", "F5"), self.start_run)
         self.stop_action = self._action(run_menu, "&Stop", ("Esc",), self.stop_run)
@@ -398,7 +399,20 @@ class MainWindow(PagesMixin, QMainWindow):
         self._closed = True
         return self.bridge.shutdown(timeout_s)
 
+    def request_quit(self) -> bool:
+        """File ▸ Quit: offer to save an unsaved comparison or sweep, then close. False when
+        the user chose to stay."""
+        if not self.files.offer_to_save("quitting"):
+            return False
+        return self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        # The title bar's close button (a spontaneous event) quits too, so it offers to save.
+        # A close from code does not ask: Quit has asked already, and Ctrl+C in the terminal,
+        # --exit-after-run or a test have nobody to answer a dialog.
+        if event.spontaneous() and not self.files.offer_to_save("quitting"):
+            event.ignore()
+            return
         self.save_settings()
         self.shutdown()
         super().closeEvent(event)

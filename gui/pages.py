@@ -160,5 +160,5 @@ class PagesMixin:
         path = SessionFiles.dropped_path(event.mimeData())
         if path is not None:
             event.acceptProposedAction()
-            self.files.open_path(path)
+            self.files.open_path(path, ask_first=True)
 

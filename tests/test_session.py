@@ -98,7 +98,7 @@ def test_each_damaged_field_is_named(results):
 
 
 @pytest.mark.parametrize("content,expected", [
-    ("", "not valid JSON"),
+    ("", "is empty"),
     ('{"app": "corescope", "schema": 1, "runs": [', "truncated"),
     ("[1, 2, 3]", "not a CoreScope session"),
     ('{"name": "some other tool"}', "not a CoreScope session"),
