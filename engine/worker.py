@@ -5,7 +5,14 @@ the moment it begins, and turns whatever happens (a value, an exception, a cance
 into a ``TaskRecord``. Backends differ only in *where* they call ``run_task``; what is measured
 is identical, which is what makes their timelines comparable.
 
-This module is imported by every worker process, so it stays light: no psutil, no numpy.
+A custom function may be a coroutine function or a generator function: its call only makes a
+coroutine or a generator, and the work happens when that is run, so ``run_task`` runs it (see
+``_run_to_end``) instead of taking the object for the result. Turning the outcome into text
+calls user code (``__str__``, ``__repr__``) only through ``engine.describe``'s guards: a
+record is always written, and it holds plain strings only.
+
+This module is imported by every worker process, so it stays light: no psutil, no numpy, and
+asyncio only once a coroutine has to be run.
 """
 
 from __future__ import annotations
@@ -14,33 +21,45 @@ import os
 import sys
 import threading
 import time
-import traceback
-from collections.abc import Callable, Coroutine
+import types
+from collections.abc import Callable, Coroutine, Generator
 from typing import Any
 
 from engine import clock
-from engine.records import TaskError, TaskRecord, TaskStarted, TaskStatus, WorkerId
+from engine.describe import RESULT_CHARS, clip, describe_error, summarize
+from engine.records import TaskRecord, TaskStarted, TaskStatus, WorkerId
 from engine.tasks import context
+from engine.tasks.custom import async_generator_refusal
+from engine.tasks.exit_guard import CustomCode, custom_code
 from engine.tasks.registry import resolve_coroutine, resolve_function
 from engine.workload import TaskInstance
 
+__all__ = ["run_task", "run_task_async", "summarize", "worker_id"]
+
 Report = Callable[[TaskStarted], None]
 
-_RESULT_CHARS = 80
+# How often a coroutine run with asyncio.run in a worker looks at the cancel flag and the
+# deadline: built-in tasks stop within one chunk (a few ms); 50 ms keeps the cancel well
+# under the 1 s target at no measurable cost.
+_COROUTINE_POLL_S = 0.05
 
 
+# Classes are tested with issubclass(type(exc), ...), not isinstance(): isinstance falls back
+# on the object's __class__, which a user's exception may make a property that raises.
 def _is_cancel(exc: BaseException) -> bool:
     # asyncio is looked up, not imported: if it was never imported, the exception is not its
     # own, and importing it would add ~40 ms to every spawned worker's start.
     aio = sys.modules.get("asyncio")
-    return isinstance(exc, context.TaskCancelled) or (
-        aio is not None and isinstance(exc, aio.CancelledError))
+    kind = type(exc)
+    return issubclass(kind, context.TaskCancelled) or (
+        aio is not None and issubclass(kind, aio.CancelledError))
 
 
 def _is_timeout(exc: BaseException) -> bool:
     aio = sys.modules.get("asyncio")  # asyncio.TimeoutError is the builtin only from 3.11
-    return isinstance(exc, (context.TaskTimedOut, TimeoutError)) or (
-        aio is not None and isinstance(exc, aio.TimeoutError))
+    kind = type(exc)
+    return issubclass(kind, (context.TaskTimedOut, TimeoutError)) or (
+        aio is not None and issubclass(kind, aio.TimeoutError))
 
 
 def worker_id(lane: str = "", host: str = "") -> WorkerId:
@@ -48,31 +67,98 @@ def worker_id(lane: str = "", host: str = "") -> WorkerId:
     return WorkerId(pid, tid, lane or f"pid {pid} · thread {tid}", host)
 
 
-def summarize(value: Any) -> str:
-    """A short text for the record: results stay in the worker, only a summary travels back."""
-    try:
-        text = repr(value)
-    except Exception as exc:  # a user's __repr__ may raise; the record must still be written
-        text = f"<unprintable {type(value).__name__}: {exc}>"
-    return text if len(text) <= _RESULT_CHARS else text[: _RESULT_CHARS - 1] + "…"
-
-
 def _ended(inst: TaskInstance, started: float, who: WorkerId, cpu_s: float,
-           value: Any = None, exc: BaseException | None = None, mode: str = "") -> TaskRecord:
+           result: str = "", exc: BaseException | None = None, mode: str = "") -> TaskRecord:
+    """The record of a task that returned (``result``: its summary) or raised ``exc``.
+
+    Never raises: ``describe_error`` guards every call into the exception's own code.
+    """
     finished = clock.now()
     if exc is None:
         return TaskRecord(inst.id, inst.name, inst.submitted, started, finished, who, cpu_s,
-                          TaskStatus.OK, summarize(value), mode=mode)
+                          TaskStatus.OK, result, mode=mode)
     if _is_cancel(exc):
         status = TaskStatus.CANCELLED
     elif _is_timeout(exc) and inst.timeout_s is not None:
         status = TaskStatus.TIMEOUT
     else:
         status = TaskStatus.ERROR
-    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    err = TaskError(type(exc).__name__, str(exc), tb)
     return TaskRecord(inst.id, inst.name, inst.submitted, started, finished, who, cpu_s,
-                      status, error=err, mode=mode)
+                      status, error=describe_error(exc), mode=mode)
+
+
+def _watch(inst: TaskInstance) -> CustomCode:
+    # Built-in tasks are CoreScope's own: the crash demo's os._exit is meant to be silent.
+    return custom_code(None if inst.ref.custom is None else f"in task {inst.name}")
+
+
+def _joined(mode: str, how: str) -> str:
+    return f"{mode} · {how}" if mode and how else mode or how
+
+
+def _drain(gen: Generator[Any, Any, Any]) -> str:
+    """Run a generator to its end, one item at a time; return the summary of what it did.
+
+    Why drain rather than refuse: a generator function's body *is* its work (a producer, or a
+    loop that yields its progress), and what anyone would expect is what ``for item in f():``
+    does. Taking items one at a time gives the cancel and timeout checks between them, like
+    the built-in tasks' checkpoints, and keeps only the last item, never the whole stream.
+    """
+    count, last, returned = 0, None, None
+    try:
+        while True:
+            try:
+                last = next(gen)
+            except StopIteration as stop:
+                returned = stop.value
+                break
+            count += 1
+            context.checkpoint()
+    except BaseException:
+        try:
+            gen.close()  # the user's finally blocks run now, not at garbage collection
+        except BaseException:  # noqa: BLE001, S110 — the first failure is the one to report
+            pass
+        raise
+    items = f"yielded {count:,} item{'' if count == 1 else 's'}"
+    if returned is not None:
+        return clip(f"{items}, returned {summarize(returned)}", RESULT_CHARS)
+    return clip(f"{items}, last {summarize(last)}" if count else items, RESULT_CHARS)
+
+
+def _run_coroutine(coro: Coroutine[Any, Any, Any]) -> Any:
+    """Run a coroutine to its end on an event loop of this thread's own (``asyncio.run``),
+    stopping it at a cancel or the task's deadline as the built-in tasks stop."""
+    import asyncio  # only here: a worker that never runs a coroutine does not pay ~40 ms
+
+    async def supervised() -> Any:
+        task = asyncio.ensure_future(coro)
+        try:
+            while not task.done():
+                await asyncio.wait((task,), timeout=_COROUTINE_POLL_S)
+                if not task.done():
+                    context.checkpoint()  # raises TaskCancelled / TaskTimedOut
+        except BaseException:
+            task.cancel()
+            await asyncio.wait((task,))  # code that ignores the cancel is waited for, as on
+            if not task.cancelled():     # a thread; its own failure is not the one reported
+                task.exception()
+            raise
+        return task.result()
+
+    return asyncio.run(supervised())
+
+
+def _run_to_end(value: Any, name: str) -> tuple[str, str]:
+    """What a call returned, run to its end: (summary of the result, how it was run)."""
+    kind = type(value)
+    if kind is types.CoroutineType:
+        return summarize(_run_coroutine(value)), "asyncio.run"
+    if kind is types.GeneratorType:
+        return _drain(value), "generator"
+    if kind is types.AsyncGeneratorType:
+        raise TypeError(async_generator_refusal(name))
+    return summarize(value), ""
 
 
 def _context(inst: TaskInstance, cancel: context.CancelToken | None,
@@ -87,8 +173,9 @@ def run_task(inst: TaskInstance, report: Report | None = None,
     """Run one task instance in the calling thread and record what happened.
 
     Never raises for anything the task does (KeyboardInterrupt and SystemExit from user code
-    included: they would otherwise take a worker thread or the app down silently). ``host``:
-    the machine's name, for a worker on a cluster.
+    included: they would otherwise take a worker thread or the app down silently), nor for
+    anything its result or exception does when shown. ``host``: the machine's name, for a
+    worker on a cluster.
     """
     who = worker_id(lane, host)
     started = clock.now()
@@ -97,25 +184,29 @@ def run_task(inst: TaskInstance, report: Report | None = None,
     context.install(_context(inst, cancel, started))
     cpu0 = time.thread_time()
     try:
-        if cancel is not None and cancel.is_set():
-            raise context.TaskCancelled("run cancelled before the task started")
-        value = resolve_function(inst.ref)(**inst.params)
-    except BaseException as exc:  # noqa: BLE001 — recorded, see docstring
-        return _ended(inst, started, who, time.thread_time() - cpu0, exc=exc, mode=mode)
+        with _watch(inst):  # also while the outcome is shown: __str__ and __repr__ are user code
+            try:
+                if cancel is not None and cancel.is_set():
+                    raise context.TaskCancelled("run cancelled before the task started")
+                result, how = _run_to_end(resolve_function(inst.ref)(**inst.params), inst.name)
+            except BaseException as exc:  # noqa: BLE001 — recorded, see docstring
+                return _ended(inst, started, who, time.thread_time() - cpu0, exc=exc, mode=mode)
     finally:
         context.install(None)
-    return _ended(inst, started, who, time.thread_time() - cpu0, value, mode=mode)
+    return _ended(inst, started, who, time.thread_time() - cpu0, result, mode=_joined(mode, how))
 
 
 class _CpuTimed:
     """Awaitable that drives a coroutine and sums the loop thread's CPU time of its own steps.
 
     Timing ``thread_time()`` around the whole ``await`` would also count every other coroutine
-    that ran on the loop meanwhile; summing per step charges each task only for itself.
+    that ran on the loop meanwhile; summing per step charges each task only for itself. Each
+    step runs inside ``watch``, which must be per step for the same reason.
     """
 
-    def __init__(self, coro: Coroutine[Any, Any, Any]) -> None:
+    def __init__(self, coro: Coroutine[Any, Any, Any], watch: CustomCode) -> None:
         self.coro = coro
+        self.watch = watch
         self.cpu_s = 0.0
 
     def __await__(self) -> Any:
@@ -124,7 +215,8 @@ class _CpuTimed:
         while True:
             t0 = time.thread_time()
             try:
-                step = self.coro.throw(throw) if throw is not None else self.coro.send(send)
+                with self.watch:
+                    step = self.coro.throw(throw) if throw is not None else self.coro.send(send)
             except StopIteration as stop:
                 self.cpu_s += time.thread_time() - t0
                 return stop.value
@@ -132,7 +224,8 @@ class _CpuTimed:
             try:
                 send, throw = (yield step), None
             except GeneratorExit:
-                self.coro.close()
+                with self.watch:
+                    self.coro.close()
                 raise
             except BaseException as exc:  # cancellation and the like go into the coroutine
                 send, throw = None, exc
@@ -140,21 +233,35 @@ class _CpuTimed:
 
 async def run_task_async(inst: TaskInstance, report: Report | None = None,
                          lane: str = "") -> TaskRecord:
-    """Run an instance's native coroutine form on the current event loop."""
+    """Run an instance's native coroutine form on the current event loop: a built-in's
+    coroutine twin, or a custom ``async def`` itself."""
     make = resolve_coroutine(inst.ref)
     assert make is not None, f"{inst.name} has no coroutine form"
     who = worker_id(lane)
     started = clock.now()
     if report is not None:
         report(TaskStarted(inst.id, inst.name, started, who))
-    timed = _CpuTimed(make(**inst.params))
+    watch = _watch(inst)
+    timed: _CpuTimed | None = None
+    how = "coroutine"
     try:
-        if inst.timeout_s is None:
-            value = await timed
-        else:
-            import asyncio
+        with watch:
+            made = make(**inst.params)
+        if type(made) is types.CoroutineType:
+            timed = _CpuTimed(made, watch)
+            if inst.timeout_s is None:
+                value = await timed
+            else:
+                import asyncio
 
-            value = await asyncio.wait_for(timed, inst.timeout_s)
+                value = await asyncio.wait_for(timed, inst.timeout_s)
+            with watch:
+                result = summarize(value)
+        else:  # a function that only looked like a coroutine function
+            with watch:
+                result, how = _run_to_end(made, inst.name)
     except BaseException as exc:  # noqa: BLE001 — recorded
-        return _ended(inst, started, who, timed.cpu_s, exc=exc, mode="coroutine")
-    return _ended(inst, started, who, timed.cpu_s, value, mode="coroutine")
+        with watch:
+            return _ended(inst, started, who, timed.cpu_s if timed else 0.0, exc=exc,
+                          mode="coroutine")
+    return _ended(inst, started, who, timed.cpu_s if timed else 0.0, result, mode=how)

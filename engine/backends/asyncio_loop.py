@@ -1,9 +1,10 @@
 """``asyncio``: one event loop; native coroutines where a task has one, the loop's executor
 otherwise.
 
-A task with a coroutine form (``sleep``, ``http``) runs on the loop thread itself, so every such
-task shares one thread and overlaps only while it awaits. Everything else is handed to
-``loop.run_in_executor`` on a thread pool, which is what asyncio code does with blocking calls.
+A task with a coroutine form (``sleep``, ``http``, a custom ``async def``) runs on the loop
+thread itself, so every such task shares one thread and overlaps only while it awaits.
+Everything else (a custom generator function too) is handed to ``loop.run_in_executor`` on a
+thread pool, which is what asyncio code does with blocking calls.
 Each record's ``mode`` and the run's notes say which path a task took.
 """
 
@@ -14,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from engine.backends.base import Backend, RunContext
 from engine.backends.thread_pool import run_and_report
+from engine.describe import type_name
 from engine.tasks.registry import resolve_coroutine
 from engine.worker import run_task_async
 from engine.workload import TaskInstance
@@ -51,7 +53,13 @@ class AsyncioBackend(Backend):
                 if ctx.cancel.is_set():
                     return
                 if resolve_coroutine(inst.ref) is not None:
-                    ctx.finished(await run_task_async(inst, ctx.started))
+                    try:
+                        record = await run_task_async(inst, ctx.started)
+                    except BaseException as exc:  # noqa: BLE001 — as run_and_report does
+                        ctx.lost([inst.id], f"CoreScope could not record this task "
+                                            f"({type_name(exc)})")
+                        return
+                    ctx.finished(record)
                 else:
                     # The executor thread reports its own record, so cancelling this coroutine
                     # (which cannot stop the thread) never loses it.

@@ -14,6 +14,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any
 
 from engine.backends.base import Availability, Backend, RunContext
+from engine.describe import type_name
 from engine.records import TaskRecord, TaskStarted
 from engine.worker import run_task
 from engine.workload import TaskInstance
@@ -41,13 +42,20 @@ class InterpreterPoolBackend(Backend):
         ctx.note("subinterpreters cannot stream live events: 'started' arrives with each result")
         pool: Any = _executor_class()(ctx.workers)
         try:
-            futures: set[Future[TaskRecord]] = {
-                pool.submit(run_task, ctx.submit(inst)) for inst in tasks
+            ids: dict[Future[TaskRecord], int] = {
+                pool.submit(run_task, ctx.submit(inst)): inst.id for inst in tasks
             }
+            futures = set(ids)
             while futures and not ctx.cancel.is_set():
                 done, futures = wait(futures, timeout=0.05, return_when=FIRST_COMPLETED)
                 for fut in done:
-                    record = fut.result()
+                    try:
+                        record = fut.result()
+                    except BaseException as exc:  # noqa: BLE001 — run_task never raises for
+                        # what a task does; if recording itself failed, the task still ends
+                        ctx.lost([ids[fut]], f"CoreScope could not record this task "
+                                             f"({type_name(exc)})")
+                        continue
                     assert record.worker is not None and record.started is not None
                     ctx.started(TaskStarted(record.id, record.name, record.started,
                                             record.worker))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from engine.backends.base import Backend, RunContext
+from engine.describe import type_name
 from engine.worker import run_task
 from engine.workload import TaskInstance
 
@@ -15,8 +16,16 @@ def run_and_report(inst: TaskInstance, ctx: RunContext, mode: str = "") -> None:
     Reporting here, rather than in a done-callback, keeps each worker's events in order: a
     callback may run in the submitting thread after the worker has already started its next
     task, and the timeline would briefly see one thread running two tasks.
+
+    ``run_task`` never raises for what a task does; should recording itself fail, the task is
+    still ended here (as lost): a task without a final record would keep the run waiting.
     """
-    ctx.finished(run_task(inst, ctx.started, ctx.cancel, mode=mode))
+    try:
+        record = run_task(inst, ctx.started, ctx.cancel, mode=mode)
+    except BaseException as exc:  # noqa: BLE001 — see the docstring
+        ctx.lost([inst.id], f"CoreScope could not record this task ({type_name(exc)})")
+        return
+    ctx.finished(record)
 
 
 def run_on_thread_pool(tasks: list[TaskInstance], ctx: RunContext, workers: int,

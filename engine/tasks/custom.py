@@ -16,6 +16,8 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from engine.describe import exception_message, type_name
+from engine.tasks.exit_guard import custom_code
 from engine.tasks.params import ParamError
 from engine.tasks.registry import TaskFunction, TaskKind, TaskSpec
 
@@ -69,17 +71,19 @@ def load_function(spec: str) -> TaskFunction:
         return _loaded[spec]
     target, func_name = _split(spec)
     try:
-        if target.endswith(".py") or os.sep in target or "/" in target:
-            module = _import_file(target)
-        else:
-            module = importlib.import_module(target)
+        with custom_code(f"while importing {target} (custom task {spec})"):
+            if target.endswith(".py") or os.sep in target or "/" in target:
+                module = _import_file(target)
+            else:
+                module = importlib.import_module(target)
+            func = getattr(module, func_name, None)  # a module __getattr__ is user code too
     except TaskLoadError:
         raise
     except BaseException as exc:  # SystemExit or KeyboardInterrupt in user code included
         raise TaskLoadError(
-            f"custom task {spec!r} failed to import: {type(exc).__name__}: {exc}".rstrip(": ")
+            f"custom task {spec!r} failed to import: {type_name(exc)}: "
+            f"{exception_message(exc)}".rstrip(": ")
         ) from None
-    func = getattr(module, func_name, None)
     if func is None:
         raise TaskLoadError(f"custom task {spec!r}: {target!r} has no attribute {func_name!r}")
     if not callable(func):
@@ -123,16 +127,28 @@ def check_call(spec: str, func: TaskFunction, params: Mapping[str, Any]) -> None
         raise ParamError(f"custom task {spec!r}: {exc}") from None
 
 
+def async_generator_refusal(spec: str) -> str:
+    return (f"custom task {spec!r} is an async generator (async def with yield), which has no "
+            "single end to wait for; make the task an async def that consumes it")
+
+
 def custom_task_spec(spec: str) -> TaskSpec:
+    """Load and check ``spec``. Coroutine functions get a coroutine form (the asyncio backend
+    awaits them on its loop; other backends run them with ``asyncio.run`` in the worker).
+    Generator functions are drained by the worker (see ``engine.worker``); async generators
+    are refused here, before anything starts."""
     import inspect
 
     func = load_function(spec)
+    if inspect.isasyncgenfunction(func):
+        raise TaskLoadError(async_generator_refusal(spec))
     doc = (inspect.getdoc(func) or "").strip().splitlines()
     return TaskSpec(
         name=spec,
         kind=TaskKind.CUSTOM,
         description=doc[0] if doc else f"your function {spec}",
         function=func,
+        coroutine=func if inspect.iscoroutinefunction(func) else None,
         builtin=False,
         default_count=1,
     )

@@ -126,4 +126,11 @@ def resolve_function(ref: TaskRef) -> TaskFunction:
 
 
 def resolve_coroutine(ref: TaskRef) -> CoroutineFunction | None:
-    return None if ref.custom is not None else BUILTIN_TASKS[ref.name].coroutine
+    """The task's native coroutine form: a built-in's ``coroutine``, or a custom ``async def``
+    itself. Called only where an event loop runs (asyncio imports inspect anyway)."""
+    if ref.custom is None:
+        return BUILTIN_TASKS[ref.name].coroutine
+    import inspect
+
+    func = resolve_function(ref)
+    return func if inspect.iscoroutinefunction(func) else None
