@@ -1,20 +1,23 @@
 """A Dask cluster of separate processes on 127.0.0.1, for tests and benchmarks.
 
-``dask scheduler`` and ``dask worker`` started as the command-line tools a user would run, so
-CoreScope reaches them by address exactly as it would reach a cluster elsewhere.
+``dask scheduler`` and ``dask worker`` started as the command-line tools a user would run on a
+plain cluster: without PYTHONPATH, from a folder of their own outside CoreScope's, so nothing
+of CoreScope is importable there and CoreScope reaches them by address exactly as it would
+reach a cluster elsewhere. Their scratch space (workers' directories, what CoreScope uploads)
+is in that folder too, and goes with it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _free_port() -> int:
@@ -23,30 +26,32 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def plain_env(folder: str) -> dict[str, str]:
+    """This environment without PYTHONPATH, with Dask's scratch space in ``folder``."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["DASK_TEMPORARY_DIRECTORY"] = folder
+    return env
+
+
 @contextlib.contextmanager
-def dask_processes(workers: int = 2, timeout_s: float = 60,
-                   engine_importable: bool = True) -> Iterator[str]:
+def dask_processes(workers: int = 2, timeout_s: float = 60) -> Iterator[str]:
     """Start a scheduler and ``workers`` one-thread workers; yield the scheduler's address.
 
-    ``engine_importable=False`` starts them the way a user might by mistake: elsewhere, without
-    CoreScope's folder on their path. Everything started is ended on exit (terminate, then kill
-    after 15 s).
+    Everything started is ended on exit (terminate, then kill after 15 s), and their folder
+    removed.
     """
     from distributed import Client
 
     port = _free_port()
-    # Workers import the engine's task code; keep any path the caller set up too.
-    paths = [ROOT] if engine_importable else []
-    paths += [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
-              if p and os.path.abspath(p) != ROOT]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths))
-    cwd = ROOT if engine_importable else os.path.dirname(sys.executable)
-    quiet = {"cwd": cwd, "env": env, "stdout": subprocess.DEVNULL,
+    folder = tempfile.mkdtemp(prefix="corescope-dask-cluster-")
+    quiet = {"cwd": folder, "env": plain_env(folder), "stdout": subprocess.DEVNULL,
              "stderr": subprocess.DEVNULL}
     address = f"tcp://127.0.0.1:{port}"
-    procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host",
-                               "127.0.0.1", "--port", str(port), "--no-dashboard"], **quiet)]
+    procs = []
     try:
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+             "--port", str(port), "--no-dashboard"], **quiet))
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
              "--nworkers", str(workers), "--host", "127.0.0.1", "--no-dashboard"], **quiet))
@@ -63,11 +68,31 @@ def dask_processes(workers: int = 2, timeout_s: float = 60,
             time.sleep(0.3)
         yield address
     finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in reversed(procs):
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        _end(procs)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _end(procs: list[subprocess.Popen[bytes]]) -> None:
+    """End the cluster's processes and everything they started, and reap them all."""
+    import psutil
+
+    below: list[psutil.Process] = []  # workers, their resource tracker
+    for p in procs:
+        with contextlib.suppress(psutil.Error):
+            below += psutil.Process(p.pid).children(recursive=True)
+    # Workers first, while their scheduler still answers: ended together, a worker's nanny
+    # waits 8 s for the worker (which waits on the closing scheduler), then kills it.
+    for p in reversed(procs):
+        p.terminate()
+        try:
+            p.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    # What outlived its parent was re-parented: to init, or to this process where a CoreScope
+    # run made it a child subreaper. Either way it is waited for (and reaped) here.
+    _, alive = psutil.wait_procs(below, timeout=10)
+    for rest in alive:
+        with contextlib.suppress(psutil.Error):
+            rest.kill()
+    psutil.wait_procs(alive, timeout=5)

@@ -5,7 +5,7 @@ Each worker can read its own host's counters, so a sampler asks every worker thr
 (``Client.run``) and converts the answers into ``HostCpuSample``s, one per host per round:
 
     engine process (HostSampler thread)          each Dask worker's nanny (or the worker)
-    client.run(read_host) ─────────────────────► read_host(): hostname, perf_counter,
+    client.run(read_via_nanny) ────────────────► host_counters(): hostname, perf_counter,
     HostCpuTracker.update(readings) ◄─────────── per-core CPU times, the worker's CPU time
       └► ctx.host_cpu(HostCpuSample)   per host: cores from any of its workers, CPU per worker
 
@@ -14,19 +14,19 @@ workers keep no sampling state and a worker that joins late only misses its firs
 Times are read on the worker and moved onto our clock by the worker's measured offset.
 
 This module is Qt-free and Dask-free: ``read_host`` runs anywhere psutil does, and the tracker
-takes plain readings, so both are tested without a cluster.
+takes plain readings, so both are tested without a cluster. (The functions sent to the cluster
+live in ``engine.backends.dask_remote``: the hosts there have no CoreScope to import.)
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from engine.backends.dask_remote import host_counters
 from engine.records import HostCpuSample
 
 log = logging.getLogger(__name__)
@@ -51,18 +51,13 @@ class HostReading:
 
 
 def read_host(pid: int | None = None) -> HostReading:
-    """Runs on a cluster host (sent by ``Client.run``): the host's cores, and the CPU of
-    process ``pid`` (default: the calling process). Imports nothing from the run path."""
-    import psutil
+    """This host's cores, and the CPU of process ``pid`` (default: the calling process).
 
-    cores = []
-    for c in psutil.cpu_times(percpu=True):
-        total = sum(c)
-        cores.append((total - c.idle - getattr(c, "iowait", 0.0), total))
-    pid = os.getpid() if pid is None else pid
-    own = psutil.Process(pid).cpu_times()  # raises for a gone pid: the round skips it
-    return HostReading(socket.gethostname(), time.perf_counter(), tuple(cores), pid,
-                       own.user + own.system)
+    On a cluster the same counters are read by ``engine.backends.dask_remote.host_counters``
+    (which this wraps), sent by value to hosts where CoreScope is not installed; they come
+    back as a plain tuple and become a ``HostReading`` here.
+    """
+    return HostReading(*host_counters(pid))
 
 
 def _percent(busy: float, busy0: float, total: float, total0: float) -> float:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
-import re
 import signal
 import threading
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from engine.backends._child import (
 )
 from engine.backends.base import Backend
 from engine.backends.registry import get_backend
+from engine.backends.scheduler_address import check_scheduler_address
 from engine.fixtures import open_fixtures
 from engine.leftovers import (
     adopt_orphans,
@@ -106,9 +106,9 @@ def check_config(config: RunConfig) -> type[Backend]:
         if not backend.accepts_scheduler:
             raise ConfigError(f"--scheduler applies to the dask backend only, "
                               f"not {backend.name!r}")
-        if not re.fullmatch(r"(tcp|tls|inproc|ws|wss)://[^\s/]+(:\d+)?/?", config.scheduler):
-            raise ConfigError(f"scheduler address {config.scheduler!r} should look like "
-                              "tcp://host:port")
+        problem = check_scheduler_address(config.scheduler)
+        if problem is not None:
+            raise ConfigError(problem)
     if not 0.01 <= config.sample_interval_s <= 10:
         raise ConfigError(f"sample interval {config.sample_interval_s} s is out of range "
                           "0.01..10")

@@ -157,8 +157,8 @@ def _bare_cpu_per_wall(n: int) -> float:
     """The same work in a plain interpreter of its own: what "not throttled" means on this
     machine right now (a shared CI machine may give a process well under a full core)."""
     code = ("import time; from engine.tasks.builtin import primes; "
-            "w, c = time.perf_counter(), time.thread_time(); primes(%d); "
-            "print((time.thread_time() - c) / (time.perf_counter() - w))" % n)
+            f"w, c = time.perf_counter(), time.thread_time(); primes({n}); "
+            "print((time.thread_time() - c) / (time.perf_counter() - w))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                          check=True, timeout=120)

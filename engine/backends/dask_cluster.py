@@ -15,13 +15,21 @@ reason as the process pools' single pipe: the timeline must see a worker's end b
 start. A worker that dies is not retried ("allowed-failures" 0): CoreScope shows the crash as a
 lost task instead of Dask quietly re-running it elsewhere.
 
+A cluster reached by address needs nothing of CoreScope installed. Reaching it is bounded (10 s,
+handshake included) and the run's cancel ends the wait. Then CoreScope's ``engine`` package, as
+a zip, and the file of any ``file.py:function`` task go to every worker through distributed's
+UploadFile plugin (into the worker's own scratch directory, removed when the worker exits), and
+the functions the scheduler and nannies must unpickle travel by value
+(``engine.backends.dask_remote``). The plugins are unregistered when the run ends; a worker
+keeps the engine it imported until it exits.
+
 Clocks: task times are read on the worker. Workers on this machine share our clock; for a
 remote cluster each worker's offset is measured once (a round trip, halved) and subtracted.
 
 CPU: with a LocalCluster the workers are our children and the run's own monitor sees them.
 On a cluster reached by address they may be anywhere, so a ``engine.hosts.HostSampler`` asks
-every worker for its host's per-core CPU and its own (psutil, through ``Client.run``) while
-the run lasts; the window draws each host as a group of its own.
+every worker's nanny for its host's per-core CPU and the worker's own (psutil, through
+``Client.run``) while the run lasts; the window draws each host as a group of its own.
 """
 
 from __future__ import annotations
@@ -33,32 +41,86 @@ import pickle
 import socket
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
 from engine import clock
+from engine.backends import dask_remote
 from engine.backends.base import Availability, Backend, RunContext
-from engine.hosts import HostCpuTracker, HostReading, HostSampler, read_host
+from engine.backends.dask_connect import (
+    Shipment,
+    one_line,
+    reach_scheduler,
+    ship,
+    task_file,
+    unreachable,
+    unship,
+)
+from engine.describe import exception_message, type_name
+from engine.hosts import HostCpuTracker, HostReading, HostSampler
 from engine.records import TaskRecord, TaskStarted
 from engine.worker import run_task
 from engine.workload import TaskInstance
 
 TOPIC = "corescope"
 INSTALL_HINT = "pip install 'dask[distributed]'"
+#: Seconds to reach a scheduler by address, handshake included (a healthy one answers in ms).
+CONNECT_TIMEOUT_S = 10.0
 
 
-def _run_on_dask_worker(inst: TaskInstance) -> None:
-    """Runs inside a Dask worker: both events go out through the worker's event stream."""
+class _ByValue:
+    """A function of ``dask_remote`` that pickles as its code, not as a reference.
+
+    distributed pickles a task spec with plain pickle first, which would name the function by
+    its module; this wrapper pickles as ``pickle.loads(<cloudpickle of the function by value>)``
+    instead, so the process that unpickles it (the scheduler, a nanny) needs only cloudpickle.
+    It unpickles as the bare function.
+    """
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self.function = function
+        self.__name__ = function.__name__
+        self._data: bytes | None = None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.function(*args, **kwargs)
+
+    def __reduce__(self) -> tuple[Callable[[bytes], Any], tuple[bytes]]:
+        if self._data is None:
+            import cloudpickle  # type: ignore[import-untyped]
+
+            cloudpickle.register_pickle_by_value(dask_remote)
+            self._data = cloudpickle.dumps(self.function)
+        return pickle.loads, (self._data,)
+
+
+_ENTRY = _ByValue(dask_remote.call_engine)
+_read_via_nanny = _ByValue(dask_remote.read_via_nanny)
+_read_on_worker = _ByValue(dask_remote.read_on_worker)
+
+
+def _run_on_dask_worker(inst_bytes: bytes, shipped_file: str | None) -> None:
+    """Runs inside a Dask worker (called by ``dask_remote.call_engine``): both events go out
+    through the worker's event stream. ``shipped_file``: the name, in the worker's directory,
+    of the custom task's .py file sent with the run."""
     from distributed import get_worker
 
     worker = get_worker()
+    inst: TaskInstance = pickle.loads(inst_bytes)
+    if shipped_file is not None and inst.ref.custom is not None:
+        function = inst.ref.custom.rpartition(":")[2]
+        path = os.path.join(worker.local_directory, shipped_file)
+        inst = replace(inst, ref=replace(inst.ref, custom=f"{path}:{function}"))
 
     def emit(item: TaskStarted | TaskRecord) -> None:
         worker.log_event(TOPIC, {"e": pickle.dumps(item)})
 
     lane = f"dask {worker.address.split('://')[-1]} · pid {os.getpid()}"
     emit(run_task(inst, emit, lane=lane, host=socket.gethostname()))
+
+
+_WORKER_TARGET = f"{__name__}:{_run_on_dask_worker.__name__}"
 
 
 def _clock_offsets(client: Any, workers: Iterable[str]) -> dict[str, float]:
@@ -82,58 +144,24 @@ def _clock_offsets(client: Any, workers: Iterable[str]) -> dict[str, float]:
 
 def _why_lost(exc: BaseException) -> str:
     """One line for a future that failed outside the task (the task's own errors come back as
-    records): its worker died, or the worker could not run CoreScope's code at all."""
+    records): its worker died, or the cluster could not run CoreScope's code at all."""
     from distributed import KilledWorker
 
     if isinstance(exc, KilledWorker):
         return "Dask worker died under the task (KilledWorker)"
-    text = " ".join(str(exc).split())
+    # The cause may be the user's own exception: described, never str()-ed unguarded.
+    text = exception_message(exc)
     cause = exc.__cause__ or exc.__context__
     if cause is not None:
-        text = f"{text} ({type(cause).__name__}: {' '.join(str(cause).split())})"
-    if "engine" in text and ("No module named" in text or "ModuleNotFoundError" in text):
-        return ("a Dask worker could not import CoreScope's engine: start the workers where it "
-                "is importable (PYTHONPATH=the CoreScope folder)")
-    return f"a Dask worker could not run the task: {type(exc).__name__}: {text[:200]}"
+        text = f"{text} ({type_name(cause)}: {exception_message(cause)})"
+    if "deserialization of the task graph" in text:
+        return ("the Dask scheduler could not unpickle the tasks (its Python lacks what this "
+                f"one has): {text[:300]}")
+    return f"a Dask worker could not run the task: {type_name(exc)}: {text[:200]}"
 
 
-#: Functions CoreScope runs on a cluster's nannies and workers several times a second.
-_SAMPLING_CALLS = ("_read_via_nanny", "_read_on_worker")
 #: Seconds one ``Client.run`` of a sampling round may take (a healthy one takes 2–7 ms).
 _ROUND_TIMEOUT_S = 1
-
-
-class _QuietSampling(logging.Filter):
-    """Drops distributed's "Run out-of-band function" INFO line for CoreScope's own sampling
-    calls: four a second would bury everything else in a worker's terminal."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args if isinstance(record.args, tuple) else ()
-        return not (str(record.msg).startswith("Run out-of-band") and bool(args)
-                    and args[0] in _SAMPLING_CALLS)
-
-
-def _quiet_sampling_logs() -> None:
-    log = logging.getLogger("distributed.worker")  # nannies log through it too
-    if not any(type(f).__name__ == "_QuietSampling" for f in log.filters):
-        log.addFilter(_QuietSampling())
-
-
-def _read_via_nanny(dask_worker: Any) -> HostReading | None:
-    """Runs in a worker's nanny: reads the host and the worker process from outside it.
-    None while the worker is restarting (no pid) or just gone."""
-    _quiet_sampling_logs()
-    pid = dask_worker.pid
-    try:
-        return None if pid is None else read_host(pid)
-    except Exception:  # noqa: BLE001 — psutil.NoSuchProcess and the like: skip this reading
-        return None
-
-
-def _read_on_worker() -> HostReading:
-    """Runs in a worker started without a nanny."""
-    _quiet_sampling_logs()
-    return read_host()
 
 
 def _watch_hosts(client: Any, info: dict[str, Any], offsets: dict[str, float],
@@ -150,15 +178,16 @@ def _watch_hosts(client: Any, info: dict[str, Any], offsets: dict[str, float],
     via_nanny = [a for a, w in info.items() if w.get("nanny")]
     direct = [a for a in info if a not in via_nanny]
 
-    def read_round() -> dict[str, Any]:
+    def read_round() -> dict[str, HostReading]:
         # ``callback_timeout`` is taken by Client.sync (not passed to the workers).
-        got: dict[str, Any] = {}
+        got: dict[str, HostReading] = {}
         for function, workers, nanny in ((_read_via_nanny, via_nanny, True),
                                          (_read_on_worker, direct, False)):
             if workers:
                 answers = client.run(function, workers=workers, nanny=nanny,
                                      on_error="return", callback_timeout=_ROUND_TIMEOUT_S)
-                got.update((a, r) for a, r in answers.items() if isinstance(r, HostReading))
+                got.update((a, HostReading(*r)) for a, r in answers.items()
+                           if isinstance(r, tuple) and len(r) == 5)
         return got
 
     tracker = HostCpuTracker(offsets)
@@ -227,7 +256,16 @@ class DaskBackend(Backend):
                                        dashboard_address=None, silence_logs=logging.CRITICAL)
                 client = Client(cluster)
             else:
-                client = Client(ctx.scheduler, timeout="10s")
+                why = reach_scheduler(ctx.scheduler, ctx.cancel, CONNECT_TIMEOUT_S)
+                if why is None:
+                    try:
+                        client = Client(ctx.scheduler, timeout=f"{CONNECT_TIMEOUT_S:g}s")
+                    except (OSError, TimeoutError) as exc:  # it answered a moment ago
+                        why = unreachable(ctx.scheduler, CONNECT_TIMEOUT_S, one_line(exc))
+                if why is not None:
+                    if why:  # else cancelled: the runner marks the tasks
+                        ctx.lost(ctx.pending_ids(), why)
+                    return
                 ctx.note(f"connected to the Dask cluster at {ctx.scheduler}; it stays running")
             try:
                 self._run_on(client, tasks, ctx)
@@ -268,21 +306,36 @@ class DaskBackend(Backend):
 
         client.subscribe_topic(TOPIC, on_event)
         sampler = None
-        if ctx.scheduler is not None:
-            sampler = _watch_hosts(client, info, offsets, ctx)
+        registered: list[str] = []
         try:
-            self._submit_and_wait(client, tasks, ctx)
+            shipment = None
+            if ctx.scheduler is not None:
+                try:
+                    shipment = ship(client, tasks, registered)
+                except Exception as exc:  # noqa: BLE001 — a worker refused the upload
+                    ctx.lost(ctx.pending_ids(), "could not send CoreScope's code to the Dask "
+                                                f"workers: {one_line(exc)}")
+                    return
+                sampler = _watch_hosts(client, info, offsets, ctx)
+            self._submit_and_wait(client, tasks, ctx, shipment)
         finally:
             if sampler is not None:
                 # No closing round after a cancel: Stop should not wait on the cluster.
                 sampler.stop(final_round=not ctx.cancel.is_set())
-        client.unsubscribe_topic(TOPIC)
+            unship(client, registered)
+            client.unsubscribe_topic(TOPIC)
 
-    def _submit_and_wait(self, client: Any, tasks: list[TaskInstance], ctx: RunContext) -> None:
+    def _submit_and_wait(self, client: Any, tasks: list[TaskInstance], ctx: RunContext,
+                         shipment: Shipment | None) -> None:
         lock = threading.Lock()
         futures = {}
+        zip_name = shipment.zip_name if shipment is not None else None
+        files = shipment.files if shipment is not None else {}
         for inst in tasks:
-            fut = client.submit(_run_on_dask_worker, ctx.submit(inst), pure=False,
+            # The instance travels as bytes: the scheduler unpickles the spec, not it.
+            payload = pickle.dumps(ctx.submit(inst))
+            fut = client.submit(_ENTRY, zip_name, _WORKER_TARGET, payload,
+                                files.get(task_file(inst) or ""), pure=False,
                                 key=f"corescope-{inst.id}-{inst.name}")
             futures[fut.key] = (fut, inst)
 
