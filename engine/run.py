@@ -38,6 +38,7 @@ from engine.leftovers import (
     adopt_orphans,
     descendants,
     end_task_processes,
+    name_semaphores,
     sweep_dead_temp_dirs,
 )
 from engine.machine import machine_info, usable_cores
@@ -254,6 +255,7 @@ class Run:
         machine = machine_info()
         problems: list[str] = []
         sweep_dead_temp_dirs()
+        name_semaphores()  # a killed app's semaphores can then be told apart and swept
         adopt_orphans()  # a task's own processes stay ours when their worker exits
         existing = descendants()
         _count_run(+1)
