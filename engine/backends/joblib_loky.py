@@ -125,7 +125,16 @@ class JoblibBackend(Backend):
 
     @classmethod
     def prepare(cls) -> None:
+        import warnings
+
         import joblib  # noqa: F401 — ~0.2 s the first time
+
+        # A cancel closes joblib's result generator, and joblib warns that tasks "have been
+        # cancelled ... adjust the input task iterator": advice for a different program. The
+        # run's own report already says which tasks were cancelled.
+        warnings.filterwarnings("ignore", message=r".*(tasks which were still being processed"
+                                r"|tasks have been successfully executed\s+but not used)",
+                                category=UserWarning, module=r"joblib\.parallel")
 
     def run(self, tasks: list[TaskInstance], ctx: RunContext) -> None:
         from joblib import Parallel, delayed
