@@ -14,7 +14,9 @@ from __future__ import annotations
 from statistics import mean
 
 from engine.backends.registry import BACKENDS
+from engine.records import TaskStatus
 from engine.result import RunResult
+from engine.tasks.registry import BUILTIN_TASKS, TaskKind
 
 # Thresholds, in the units the stats use. Chosen from runs on 2- and 16-core machines: a
 # GIL-bound thread run sits at 0.9–1.2 cores' worth of CPU; a start-cost-bound run has most of
@@ -22,6 +24,7 @@ from engine.result import RunResult
 _WAITING = 0.35  # task CPU / task wall below this: the task mostly waited
 _ONE_CORE_SLACK = 1.35  # "near one core" means under this many cores' worth
 _HIGH_OVERHEAD = 0.35
+_FULL = 0.85  # the machine's cores were this busy on average: the CPU itself was the limit
 # From bench/bench_backends.py (docs/benchmarks.md): Dask's scheduler adds a few ms per task,
 # so below ~100 ms per task its overhead can be more than 10 % of the work.
 DASK_CROSSOVER_S = 0.1
@@ -64,6 +67,28 @@ def ran_in_processes(result: RunResult) -> bool | None:
     return True if len(pids) > 1 else None
 
 
+def _measured_cpu_share(result: RunResult) -> float | None:
+    """CPU ÷ running time over the tasks that ran to an end of their own (ok or raised).
+
+    A task whose worker died, or that was cancelled or timed out, carries no CPU reading
+    (0 s) but a duration: counted, it would read as "mostly waited" — a crash run does not wait.
+    """
+    ran = [r for r in result.records
+           if r.status in (TaskStatus.OK, TaskStatus.ERROR) and r.duration > 0]
+    busy = sum(r.duration for r in ran)
+    return sum(r.cpu_s for r in ran) / busy if busy > 0 else None
+
+
+def _releases_gil(result: RunResult) -> bool:
+    """Every task of the workload is a built-in known to run in C with the GIL released."""
+    items = result.workload.get("tasks") if isinstance(result.workload, dict) else None
+    if not isinstance(items, list) or not items:
+        return False
+    names = [item.get("name") if isinstance(item, dict) else None for item in items]
+    return all(isinstance(n, str) and n in BUILTIN_TASKS
+               and BUILTIN_TASKS[n].kind == TaskKind.C_CODE for n in names)
+
+
 def explain(result: RunResult) -> list[str]:
     """Plain-language lines for ``result``; never raises for a backend this install lacks."""
     s = result.stats
@@ -96,23 +121,54 @@ def explain(result: RunResult) -> list[str]:
     # blind to other programs, and it separates "waited on the GIL" (≈ 1 core in total, however
     # many threads) from "waited on I/O" (≈ 0).
     task_cores = s.task_cpu_s / s.wall_s if s.wall_s > 0 else 0.0
+    share = _measured_cpu_share(result)
+    # The whole machine was busy: slow tasks then queued for a core, whatever their kind.
+    full = cores_used is not None and cores_used >= _FULL * total
+    others = 0.0 if cores_used is None else max(0.0, cores_used - task_cores)
+    in_c = _releases_gil(result)
     threads_on_gil = (processes is False and result.machine.gil_enabled and ideal > 1
-                      and s.parallelism > 1.3 and 0.5 < task_cores < _ONE_CORE_SLACK)
+                      and s.parallelism > 1.3 and 0.5 < task_cores < _ONE_CORE_SLACK
+                      and not in_c and not (full and others > 0.5))
     if result.backend == "sequential":
         lines.append("Baseline: one task at a time in one thread, so at most one core is busy.")
+    elif share is None:
+        lines.append("No task ran to its end, so there is no CPU reading to explain.")
     elif threads_on_gil:
         lines.append(
             f"{result.workers} threads, but total CPU stayed near one core "
             f"({task_cores:.1f} of {cores}): the GIL lets one thread run Python at a time.")
-        lines.append(f"Each task got about {s.cpu_per_wall:.0%} of a core while it ran.")
-    elif s.cpu_per_wall < _WAITING:
+        lines.append(f"Each task got about {share:.0%} of a core while it ran.")
+    elif share < _WAITING and full and processes and result.workers > cores \
+            and task_cores >= 0.6 * cores:
         lines.append(
-            f"The tasks mostly waited (each used {s.cpu_per_wall:.0%} of a core while it ran). "
+            f"{result.workers} worker processes took turns on {cores} cores: each task got "
+            f"about {share:.0%} of a core while it ran. The cores were the limit (more workers "
+            "than cores), not waiting.")
+    elif share < _WAITING and full:
+        lines.append(
+            f"The machine was busy: other programs used about {others:.1f} of its {total} "
+            f"cores, so each task got only {share:.0%} of a core while it ran.")
+    elif share < _WAITING:
+        lines.append(
+            f"The tasks mostly waited (each used {share:.0%} of a core while it ran). "
             f"Waits overlap, so about {s.parallelism:.1f} tasks were in flight at once.")
-    elif processes is False and ideal > 1 and task_cores >= _ONE_CORE_SLACK:
+    elif processes is False and ideal > 1 and (task_cores >= _ONE_CORE_SLACK or in_c):
+        if task_cores >= _ONE_CORE_SLACK:
+            lines.append(
+                f"Threads used {task_cores:.1f} cores at once: this work runs outside the GIL "
+                "(C code such as hashlib releases it), so threads scale.")
+        else:
+            lines.append(
+                f"hashlib releases the GIL while it hashes, so threads can share the cores; "
+                f"here they used {task_cores:.1f} of {cores}"
+                + (f" while other programs used about {others:.1f}" if others > 0.3 else
+                   " — tasks this short spend much of their time in the Python around the "
+                   "C call, and in starting") + ".")
+    elif processes is False and ideal > 1 and task_cores < _ONE_CORE_SLACK and full:
         lines.append(
-            f"Threads used {task_cores:.1f} cores at once: this work runs outside the GIL "
-            "(C code such as hashlib releases it), so threads scale.")
+            f"{result.workers} threads used {task_cores:.1f} of {cores} cores while other "
+            f"programs kept the machine busy (about {others:.1f} cores): the GIL, a busy "
+            "machine, or both held them back. A quieter machine tells them apart.")
     elif processes and cores_used is None:  # no sample fell inside the run
         lines.append("Each worker process has its own interpreter and GIL.")
     elif processes:
