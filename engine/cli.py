@@ -1,27 +1,37 @@
-"""The headless command line: ``list``, ``run``, ``compare`` (and argument checks for ``gui``).
+"""The headless command line: ``list``, ``run``, ``compare``, ``sweep`` (and ``gui``'s checks).
 
-Exit codes are a contract: 0 every task ok; 1 a task failed or a worker died; 2 bad input, with
+Exit codes are a contract: 0 every task ok and every output written; 1 a task failed, a worker
+died or an output (a file, or standard output itself) could not be written; 2 bad input, with
 one line on stderr naming the problem and the valid choices (no traceback, nothing started);
-130 after Ctrl-C, once every worker is gone.
+128 + the signal after SIGINT (130, Ctrl-C), SIGTERM (143) or SIGHUP (129): the run is
+cancelled, what it measured is written, and the CLI exits once every worker is gone.
+
+During ``run``/``compare``/``sweep`` those signals are counted, not raised
+(``engine.stop_signals``), so none can cut an output short: the first cancels; a second stops
+waiting for tasks that ignore the cancel; later ones change nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn, TextIO
 
-from engine import report, session, sweep, tables
+from engine import outputs, report, session, sweep, tables
 from engine.backends.registry import BACKENDS
 from engine.backends.registry import get_backend as get_backend_class
-from engine.export import check_writable, document, write_json
+from engine.export import document
 from engine.machine import machine_info
+from engine.outputs import GuardedStream, Target
 from engine.result import RunResult
 from engine.run import ConfigError, Run, RunConfig, check_config
+from engine.stop_signals import SIGNAL_BASE, StopSignals, signal_line
 from engine.tasks import BUILTIN_TASKS
 from engine.trace import chrome_trace
 from engine.workload import Workload, build_workload, parse_settings
@@ -62,7 +72,7 @@ def _output_options(p: argparse.ArgumentParser, tables: bool = False) -> None:
     p.add_argument("--trace", metavar="FILE", help="write a Chrome trace (open in Perfetto)")
     p.add_argument("--session", metavar="FILE",
                    help="save a session the window reopens without re-running")
-    p.add_argument("--force", action="store_true", help="let --session replace a file")
+    p.add_argument("--force", action="store_true", help="let outputs replace existing files")
     if tables:
         p.add_argument("--csv", metavar="FILE", help="write the results table as CSV")
         p.add_argument("--markdown", action="store_true",
@@ -70,24 +80,38 @@ def _output_options(p: argparse.ArgumentParser, tables: bool = False) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
 
 
+# Shown under the --help of the top level and of every command that writes outputs.
+_CONTRACT: dict[str, Any] = dict(formatter_class=argparse.RawDescriptionHelpFormatter, epilog="""\
+outputs: FILE is a new regular file (an existing one is replaced only with --force),
+/dev/null, or - for standard output (the report then goes to stderr, so stdout carries
+only the data). Every output is written even when another fails: each failure is one line
+on stderr, and the exit code is 1.
+
+exit codes: 0 ok; 1 a task failed, or an output or standard output could not be written
+(a closed stdout, a broken pipe); 2 bad input (one line, nothing run); 130 Ctrl-C,
+143 SIGTERM, 129 SIGHUP: the run is cancelled and what it measured is still written.""")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="main.py", description="CoreScope: see Python concurrency.")
+    parser = _Parser(prog="main.py", description="CoreScope: see Python concurrency.",
+                     **_CONTRACT)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
     p_list = sub.add_parser("list", help="tasks and backends")
     p_list.add_argument("--json", action="store_true", help="machine-readable output")
 
-    p_run = sub.add_parser("run", help="run a workload on one backend")
+    p_run = sub.add_parser("run", help="run a workload on one backend", **_CONTRACT)
     _workload_options(p_run, task_required=True)
     p_run.add_argument("--backend", required=True, metavar="B")
     _output_options(p_run)
 
-    p_cmp = sub.add_parser("compare", help="run one workload on several backends in turn")
+    p_cmp = sub.add_parser("compare", help="run one workload on several backends in turn",
+                           **_CONTRACT)
     _workload_options(p_cmp, task_required=True)
     p_cmp.add_argument("--backends", metavar="B1,B2,...",
                        help="comma-separated (default: every available backend that can run it)")
     _output_options(p_cmp, tables=True)
 
-    p_sweep = sub.add_parser("sweep", help="vary task size, task count or workers")
+    p_sweep = sub.add_parser("sweep", help="vary task size, task count or workers", **_CONTRACT)
     _workload_options(p_sweep, task_required=True)
     p_sweep.add_argument("--backends", required=True, metavar="B1,B2,...")
     p_sweep.add_argument("--vary", required=True, metavar="KNOB=V1,V2,...",
@@ -137,17 +161,14 @@ def _config(args: argparse.Namespace, workload: Workload, backend: str,
     return config
 
 
-def _check_outputs(args: argparse.Namespace) -> None:
-    for flag in ("json", "trace", "session", "csv"):
-        path = getattr(args, flag, None)
-        if path:
-            try:
-                check_writable(path)
-            except OSError as exc:
-                raise UsageError(f"--{flag} {path}: {exc}") from None
-    if args.session and os.path.exists(args.session) and not args.force:
-        raise UsageError(f"--session {args.session}: the file exists (add --force to replace "
-                         "it)")
+def _targets(args: argparse.Namespace) -> list[Target]:
+    """The outputs asked for, checked before anything runs (a problem is bad input: exit 2)."""
+    requested = [(f"--{flag}", getattr(args, flag, None))
+                 for flag in ("json", "trace", "session", "csv")]
+    try:
+        return outputs.plan(requested, replace=args.force)
+    except outputs.TargetError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def parse_gui_args(argv: Sequence[str]) -> GuiRequest:
@@ -161,10 +182,10 @@ def parse_gui_args(argv: Sequence[str]) -> GuiRequest:
     elif args.start:
         raise UsageError("--start needs --task and --backend")
     if args.screenshot:
-        try:
-            check_writable(args.screenshot)
-        except OSError as exc:
-            raise UsageError(f"--screenshot {args.screenshot}: {exc}") from None
+        try:  # the window saves its picture over an older one: no --force here
+            outputs.check_target("--screenshot", args.screenshot, replace=True)
+        except outputs.TargetError as exc:
+            raise UsageError(str(exc)) from None
     opened = None
     if args.session:
         if args.start:
@@ -176,116 +197,145 @@ def parse_gui_args(argv: Sequence[str]) -> GuiRequest:
     return GuiRequest(config, args.start, args.screenshot, args.exit_after_run, opened)
 
 
-def _execute(config: RunConfig, out: TextIO, live: bool) -> tuple[RunResult, bool]:
-    """Run to the end; Ctrl-C cancels and still returns the (partial) result.
+def _execute(config: RunConfig, out: GuardedStream, live: bool, stop: StopSignals) -> RunResult:
+    """Run to the end; a stop signal cancels and still returns the (partial) result.
 
-    A second Ctrl-C leaves behind tasks that ignore the cancel (custom code on a thread
+    A second signal leaves behind tasks that ignore the cancel (custom code on a thread
     backend cannot be interrupted) instead of waiting for them.
     """
     run = Run(config).start()
-    interrupts = 0
-    while True:
-        try:
-            while not run.wait(0.1):
-                run.drain_events()
-                if live:
-                    out.write(f"\r  {run.done_count}/{run.total} tasks done")
-                    out.flush()
-                if interrupts == 1 and run.still_running:
-                    out.write(f"\r  waiting for {run.still_running} running task(s) to stop "
-                              "(Ctrl-C again to leave them running)")
-                    out.flush()
-            break
-        except KeyboardInterrupt:
-            interrupts += 1
-            if interrupts == 1:
+    handled = 0
+    while not run.wait(0.1):
+        run.drain_events()
+        seen = stop.count
+        if seen > handled:
+            if handled == 0:
                 out.write("\n  cancelling: stopping workers …\n")
                 run.cancel()
-            else:
+            if seen >= 2 and handled < 2:
                 out.write("\n  leaving the remaining tasks behind\n")
                 run.abandon()
-    if live or interrupts:
+            handled = seen
+        if live:
+            out.write(f"\r  {run.done_count}/{run.total} tasks done")
+            out.flush()
+        if handled == 1 and run.still_running:
+            out.write(f"\r  waiting for {run.still_running} running task(s) to stop "
+                      "(Ctrl-C again to leave them running)")
+            out.flush()
+    if live or handled:
         out.write("\n")
-    return run.result(), interrupts > 0
+    return run.result()
 
 
-def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
+@dataclass
+class _Io:
+    """The CLI's streams. ``out`` carries the human report: stdout, or stderr once an output
+    is sent to stdout (``-``), so that stdout holds nothing but that data."""
+
+    stdout: TextIO | None
+    err: GuardedStream
+    out: GuardedStream
+    leave_now: bool = False  # threads were left running: end the process without joining them
+
+    def report_to_stderr(self) -> None:
+        self.out = self.err
+
+
+def cmd_list(args: argparse.Namespace, io: _Io) -> int:
     backends = [{"name": n, "summary": c.summary, "available": c.availability().ok,
                  "reason": c.availability().reason, "processes": c.uses_processes}
                 for n, c in BACKENDS.items()]
     if args.json:
         json.dump({"tasks": [t.as_dict() for t in BUILTIN_TASKS.values()], "backends": backends,
-                   "machine": machine_info().as_dict()}, out, indent=1)
-        out.write("\n")
+                   "machine": machine_info().as_dict()}, io.out, indent=1)
+        io.out.write("\n")
         return EXIT_OK
-    out.write(report.list_text(backends))
+    io.out.write(report.list_text(backends))
     return EXIT_OK
 
 
-def _write_outputs(args: argparse.Namespace, results: list[RunResult], out: TextIO,
-                   kind: str = "run", extra: dict[str, Any] | None = None) -> None:
-    if args.json:
-        write_json(args.json, document(results, results[0].machine, kind, extra))
-        out.write(f"wrote {args.json}\n")
-    if args.trace:
-        write_json(args.trace, chrome_trace(results))
-        out.write(f"wrote {args.trace} (open in https://ui.perfetto.dev)\n")
-    if args.session:
-        session.save(args.session, results, kind, extra, overwrite=True)
-        out.write(f"wrote {args.session} (open with: python main.py gui --session "
-                  f"{args.session})\n")
+def _run_each(args: argparse.Namespace, configs: Sequence[RunConfig], io: _Io,
+              stop: StopSignals, label: Sequence[str] | None = None) -> list[RunResult]:
+    """Run configs one after another (never side by side: they would share the cores).
 
-
-def _write_table(args: argparse.Namespace, header: list[str], rows: list[list[str]],
-                 out: TextIO) -> None:
-    if getattr(args, "markdown", False):
-        out.write("\n" + tables.to_markdown(header, rows))
-    if getattr(args, "csv", None):
-        with open(args.csv, "w", encoding="utf-8", newline="") as fh:
-            fh.write(tables.to_csv(header, rows))
-        out.write(f"wrote {args.csv}\n")
-
-
-def _run_each(args: argparse.Namespace, configs: Sequence[RunConfig], out: TextIO,
-              label: Sequence[str] | None = None) -> tuple[list[RunResult], bool]:
-    """Run configs one after another (never side by side: they would share the cores)."""
+    Stops at the first signal: the run it hit is cancelled, later ones never start.
+    """
     results: list[RunResult] = []
-    interrupted = False
     for i, config in enumerate(configs):
-        out.write(f"-- {label[i] if label else config.backend} …\n")
-        out.flush()
-        result, interrupted = _execute(config, out, live=not args.quiet and out.isatty())
+        if stop.count:
+            break
+        io.out.write(f"-- {label[i] if label else config.backend} …\n")
+        io.out.flush()
+        result = _execute(config, io.out, not args.quiet and io.out.isatty(), stop)
         results.append(result)
         if not args.quiet:
-            out.write(report.run_text(result, verbose=False))
-        if interrupted:
-            break
-    return results, interrupted
+            io.out.write(report.run_text(result, verbose=False))
+    return results
 
 
-def _exit_code(results: list[RunResult], interrupted: bool) -> int:
-    code = EXIT_INTERRUPTED if interrupted else (
-        EXIT_OK if all(r.ok for r in results) else EXIT_FAILED)
-    if any(r.abandoned for r in results):
-        # Threads left running cannot be stopped, and the interpreter would wait for them at
-        # exit (ThreadPoolExecutor joins its threads): end the process now, output flushed.
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    return code
+_Make = Callable[[], outputs.Payload]  # makes one output's content when its turn comes
 
 
-def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
+def _finish(io: _Io, targets: Sequence[Target], results: Sequence[RunResult],
+            stop: StopSignals, payloads: dict[str, _Make]) -> int:
+    """Write every output (each failure its own line), then decide the exit code."""
+    failures = outputs.write_all([(t, payloads[t.flag]) for t in targets], io.stdout)
+    for t in targets:
+        if t in failures:
+            io.err.write(f"corescope: error: {failures[t]}\n")
+        elif not t.to_stdout:
+            io.out.write(f"wrote {t.path}" + {
+                "--trace": " (open in https://ui.perfetto.dev)",
+                "--session": f" (open with: python main.py gui --session {t.path})",
+            }.get(t.flag, "") + "\n")
+    io.leave_now = any(r.abandoned for r in results)
+    signalled = stop.exit_code()
+    if signalled is not None:
+        io.err.write(signal_line(stop.received[0], any(r.cancelled for r in results)))
+        return signalled
+    return EXIT_FAILED if failures or not all(r.ok for r in results) else EXIT_OK
+
+
+def _document_payloads(results: Sequence[RunResult], kind: str,
+                       extra: dict[str, Any] | None = None) -> dict[str, _Make]:
+    made: list[dict[str, Any]] = []
+
+    def doc() -> dict[str, Any]:  # built once, for --json and --session alike
+        if not made:
+            made.append(document(results, results[0].machine, kind, extra))
+        return made[0]
+
+    return {"--json": doc, "--session": doc, "--trace": lambda: chrome_trace(results)}
+
+
+def _prologue(args: argparse.Namespace, io: _Io, config: RunConfig) -> list[Target]:
+    targets = _targets(args)
+    if any(t.to_stdout for t in targets):
+        io.report_to_stderr()
+    io.out.write(report.header(machine_info(), config) + "\n")
+    io.out.flush()
+    return targets
+
+
+def cmd_run(args: argparse.Namespace, io: _Io, stop: StopSignals) -> int:
     config = _config(args, _workload(args), args.backend)
-    _check_outputs(args)
-    out.write(report.header(machine_info(), config) + "\n")
-    result, interrupted = _execute(config, out, live=not args.quiet and out.isatty())
-    out.write(report.run_text(result, verbose=not args.quiet))
-    _write_outputs(args, [result], out)
-    return _exit_code([result], interrupted)
+    targets = _prologue(args, io, config)
+    if stop.count:  # stopped before anything ran: nothing measured, nothing to write
+        return _finish(io, [], [], stop, {})
+    result = _execute(config, io.out, not args.quiet and io.out.isatty(), stop)
+    io.out.write(report.run_text(result, verbose=not args.quiet))
+    return _finish(io, targets, [result], stop, _document_payloads([result], "run"))
 
 
-def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
+def _table(args: argparse.Namespace, io: _Io, header: list[str],
+           rows: list[list[str]]) -> _Make:
+    if args.markdown:
+        io.out.write("\n" + tables.to_markdown(header, rows))
+    return lambda: tables.to_csv(header, rows)
+
+
+def cmd_compare(args: argparse.Namespace, io: _Io, stop: StopSignals) -> int:
     workload = _workload(args)
     if args.backends:
         names = [b.strip() for b in args.backends.split(",") if b.strip()]
@@ -301,19 +351,19 @@ def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
                 continue
         if not configs:
             raise UsageError("no available backend can run this workload")
-    _check_outputs(args)
-    out.write(report.header(machine_info(), configs[0]) + "\n")
-    results, interrupted = _run_each(args, configs, out)
+    targets = _prologue(args, io, configs[0])
+    results = _run_each(args, configs, io, stop)
+    if not results:
+        return _finish(io, [], [], stop, {})
     base = next((r for r in results if r.backend == "sequential"), results[0])
     results = [r.with_baseline(base.wall_s) for r in results]
-    out.write(report.compare_table(results, base.backend))
-    rows = tables.compare_rows(results)
-    _write_table(args, tables.COMPARE_HEADER, rows, out)
-    _write_outputs(args, results, out, "compare")
-    return _exit_code(results, interrupted)
+    io.out.write(report.compare_table(results, base.backend))
+    payloads = _document_payloads(results, "compare")
+    payloads["--csv"] = _table(args, io, tables.COMPARE_HEADER, tables.compare_rows(results))
+    return _finish(io, targets, results, stop, payloads)
 
 
-def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
+def cmd_sweep(args: argparse.Namespace, io: _Io, stop: StopSignals) -> int:
     names = [b.strip() for b in args.backends.split(",") if b.strip()]
     if not names:
         raise UsageError("--backends: give at least one backend name")
@@ -325,35 +375,69 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
                             scheduler=args.scheduler)
     except (ValueError, ConfigError) as exc:
         raise UsageError(str(exc)) from None
-    _check_outputs(args)
-    out.write(report.header(machine_info(), points[0].config) + "\n")
-    configs = [p.config for p in points]
-    results, interrupted = _run_each(args, configs, out,
-                                     [f"{knob}={p.value} {p.config.backend}" for p in points])
+    targets = _prologue(args, io, points[0].config)
+    results = _run_each(args, [p.config for p in points], io, stop,
+                        [f"{knob}={p.value} {p.config.backend}" for p in points])
+    if not results:
+        return _finish(io, [], [], stop, {})
     points = points[:len(results)]
     results = sweep.apply_baselines(points, results, knob)
-    out.write("\nspeedup vs sequential at the same point\n")
-    out.write(sweep.table(knob, points, results))
-    _write_table(args, [knob, *sweep.SWEEP_HEADER_TAIL], sweep.rows(knob, points, results), out)
-    _write_outputs(args, results, out, "sweep", sweep.session_extra(knob, points))
-    return _exit_code(results, interrupted)
+    io.out.write("\nspeedup vs sequential at the same point\n")
+    io.out.write(sweep.table(knob, points, results))
+    payloads = _document_payloads(results, "sweep", sweep.session_extra(knob, points))
+    payloads["--csv"] = _table(args, io, [knob, *sweep.SWEEP_HEADER_TAIL],
+                               sweep.rows(knob, points, results))
+    return _finish(io, targets, results, stop, payloads)
 
 
-def main(argv: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+_RUNS = {"run": cmd_run, "compare": cmd_compare, "sweep": cmd_sweep}
+
+
+def _dispatch(argv: Sequence[str], io: _Io) -> int:
     try:
-        args = build_parser().parse_args(list(argv))
-        if args.command is None:
-            build_parser().print_help(out)
-            return EXIT_OK
-        command = {"list": cmd_list, "run": cmd_run, "compare": cmd_compare,
-                   "sweep": cmd_sweep}[args.command]
-        return command(args, out)
-    except UsageError as exc:
-        err.write(f"corescope: error: {exc}\n")
-        return EXIT_USAGE
-    except OSError as exc:  # writing an output file failed after all
-        err.write(f"corescope: error: {exc}\n")
+        with contextlib.redirect_stdout(io.out):
+            args = build_parser().parse_args(list(argv))  # --help writes to sys.stdout
+    except SystemExit as exc:  # --help (argparse exits 0 after printing it)
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+    if args.command is None:
+        build_parser().print_help(io.out)
+        return EXIT_OK
+    if args.command == "list":
+        return cmd_list(args, io)
+    if args.command not in _RUNS:
+        raise UsageError(f"{args.command}: not a headless command")
+    with StopSignals() as stop:
+        return _RUNS[args.command](args, io, stop)
+
+
+def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run one command. ``out``/``err`` default to the process's streams (read at call time:
+    stdout may be None when it was closed before Python started)."""
+    stdout = sys.stdout if out is None else out
+    errs = GuardedStream(sys.stderr if err is None else err)
+    if stdout is None:
+        errs.write("corescope: error: standard output is closed (nothing can be shown; "
+                   "redirect it to a file or /dev/null)\n")
+        errs.flush()
         return EXIT_FAILED
-    except KeyboardInterrupt:
-        err.write("corescope: interrupted\n")
-        return EXIT_INTERRUPTED
+    io = _Io(stdout, errs, GuardedStream(stdout))
+    try:
+        code = _dispatch(argv, io)
+    except UsageError as exc:
+        errs.write(f"corescope: error: {exc}\n")
+        code = EXIT_USAGE
+    except KeyboardInterrupt as exc:  # before or after the signal-counting part of a command
+        signum = getattr(exc, "signum", signal.SIGINT)
+        errs.write(signal_line(signum, cancelled=False))
+        code = SIGNAL_BASE + signum
+    io.out.flush()
+    lost = io.out.broken if io.out is not io.err else None
+    if lost is not None:
+        errs.write(f"corescope: error: standard output: {lost.strerror or lost} (output lost)\n")
+        code = EXIT_FAILED if code == EXIT_OK else code
+    errs.flush()
+    if io.leave_now:
+        # Threads left running cannot be stopped, and the interpreter would wait for them at
+        # exit (ThreadPoolExecutor joins its threads): end the process now, output flushed.
+        os._exit(code)
+    return code

@@ -1,13 +1,24 @@
-"""The CLI contract, through real subprocesses: output, files, exit codes."""
+"""The CLI: output, files, exit codes, signals.
+
+In-process through ``engine.cli.main`` where that shows the behaviour (fast); through real
+``main.py`` processes for signals, start-up and whole-process effects.
+"""
 
 from __future__ import annotations
 
+import glob
+import io
 import json
 import os
+import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
+import threading
+import time
 
+import psutil
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -177,99 +188,10 @@ def test_json_to_a_device_writes_through_it_and_leaves_it_a_device():
     assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
 
 
-# Bad input: one line on stderr naming the problem, exit 2, nothing run, no traceback.
-BAD = [
-    (["run"], "--task"),
-    (["run", "--task", "primes"], "--backend"),
-    (["run", "--task", "nope", "--backend", "threads"], "unknown task 'nope'"),
-    (["run", "--task", "primes", "--backend", "nope"], "unknown backend 'nope' (valid:"),
-    (["run", "--task", "primes", "--backend", "threads", "--set", "n=abc"], "whole number"),
-    (["run", "--task", "primes", "--backend", "threads", "--set", "n=-5"], "below the minimum"),
-    (["run", "--task", "primes", "--backend", "threads", "--set", "n=0"], "below the minimum"),
-    (["run", "--task", "primes", "--backend", "threads", "--set", "n=10**12"], "whole number"),
-    (["run", "--task", "primes", "--backend", "threads", "--set", "n=999999999999"],
-     "above the limit"),
-    (["run", "--task", "primes", "--backend", "threads", "--set", "m=3"], "no task in this"),
-    (["run", "--task", "primes", "--backend", "threads", "--set", "n"], "expected key=value"),
-    (["run", "--task", "sleep", "--backend", "threads", "--set", "seconds=nan"], "a number"),
-    (["run", "--task", "sleep", "--backend", "threads", "--set", "seconds=1e9"], "above the"),
-    (["run", "--task", "hash", "--backend", "threads", "--set", "mb=1000000"], "above the"),
-    (["run", "--task", "crash", "--backend", "threads"], "would kill CoreScope"),
-    (["run", "--task", "crash", "--backend", "sequential"], "would kill CoreScope"),
-    (["run", "--task", "crash", "--backend", "asyncio"], "would kill CoreScope"),
-    (["run", "--task", "crash", "--backend", "processes", "--set", "how=nuke"], "not one of"),
-    (["run", "--task", "primes", "--backend", "threads", "--tasks", "0"], "out of range"),
-    (["run", "--task", "primes", "--backend", "threads", "--tasks", "-1"], "out of range"),
-    (["run", "--task", "primes", "--backend", "threads", "--tasks", "x"], "invalid int"),
-    (["run", "--task", "primes", "--backend", "threads", "--tasks", "10000000"], "out of range"),
-    (["run", "--task", "primes", "--backend", "threads", "--tasks", "5000"], "limit"),
-    (["run", "--task", "primes", "--backend", "processes", "--tasks", "500"], "limit"),
-    (["run", "--task", "primes", "--backend", "thread-pool", "--workers", "0"], "out of range"),
-    (["run", "--task", "primes", "--backend", "thread-pool", "--workers", "99999"],
-     "out of range"),
-    (["run", "--task", "primes", "--backend", "process-pool", "--workers", "5000"],
-     "out of range"),
-    (["run", "--task", "primes", "--backend", "process-pool", "--start-method", "teleport"],
-     "unknown start method"),
-    (["run", "--task", "primes", "--backend", "threads", "--start-method", "spawn"],
-     "process backends only"),
-    (["run", "--task", "primes", "--backend", "threads", "--interval", "0"], "out of range"),
-    (["run", "--task", "primes", "--backend", "threads", "--timeout", "-1"], "out of range"),
-    (["run", "--task", "no_such_module_x:f", "--backend", "threads"], "failed to import"),
-    (["run", "--task", "os:no_such_function", "--backend", "threads"], "has no attribute"),
-    (["run", "--task", "tests.tasks_for_tests:NOT_CALLABLE", "--backend", "threads"],
-     "not callable"),
-    (["run", "--task", "missing_file.py:f", "--backend", "threads"], "does not exist"),
-    (["run", "--task", "bad spec:", "--backend", "threads"], "must look like"),
-    (["run", "--task", "tests.tasks_for_tests:add", "--backend", "threads", "--set", "c=1"],
-     "no task in this workload"),
-    (["run", "--task", "tests.tasks_for_tests:boom", "--backend", "threads", "--set", "x=1"],
-     "no task in this workload"),
-    (["run", "--task", "__main__:f", "--backend", "process-pool"], "__main__"),
-    (["run", "--task", "primes", "--backend", "threads", "--json", "/nonexistent/dir/x.json"],
-     "does not exist"),
-    (["run", "--task", "primes", "--backend", "threads", "--trace", "/"], "is a directory"),
-    (["compare", "--task", "primes", "--backends", "threads,nope"], "unknown backend"),
-    (["compare", "--task", "primes", "--backends", ","], "at least one backend"),
-    (["compare", "--task", "crash", "--backends", "threads"], "would kill CoreScope"),
-    (["gui", "--task", "primes", "--backend", "nope"], "unknown backend"),
-    (["gui", "--start"], "--start needs"),
-    (["gui", "--backend", "threads"], "needs --task"),
-    (["gui", "--task", "primes", "--backend", "threads", "--screenshot", "/nonexistent/x.png"],
-     "does not exist"),
-    (["frobnicate"], "invalid choice"),
-    (["run", "--task", "primes", "--backend", "threads", "--scheduler", "tcp://h:1"],
-     "dask backend only"),
-    (["run", "--task", "primes", "--backend", "dask", "--scheduler", "nonsense"],
-     "should look like tcp://host:port"),
-    (["sweep", "--task", "primes", "--backends", "threads", "--vary", "n"], "KNOB=V1"),
-    (["sweep", "--task", "primes", "--backends", "threads", "--vary", "workers=a,b"],
-     "not a whole number"),
-    (["sweep", "--task", "primes", "--backends", "threads", "--vary", "n=0,5"], "minimum"),
-    (["sweep", "--task", "primes", "--backends", "nope", "--vary", "n=5"], "unknown backend"),
-    (["gui", "--session", "/nonexistent/s.json"], "cannot read"),
-]
-if sys.version_info < (3, 14):
-    BAD.append((["run", "--task", "primes", "--backend", "interpreters"], "unavailable"))
-
-
-@pytest.mark.parametrize("args,expected", BAD, ids=[" ".join(a) for a, _ in BAD])
-def test_bad_input_is_one_line_and_exit_2(args, expected):
-    out = cli(*args, timeout=60)
-    assert out.returncode == 2, (out.stdout, out.stderr)
-    lines = out.stderr.strip().splitlines()
-    assert len(lines) == 1, out.stderr
-    assert lines[0].startswith("corescope: error: ")
-    assert expected in lines[0]
-    assert "Traceback" not in out.stderr and out.stdout == ""
+# Bad input and faults (exit 2 / 1, one line): the table in test_cli_contract.py.
 
 
 def test_ctrl_c_cancels_and_exits_130_with_no_worker_left():
-    import signal
-    import time
-
-    import psutil
-
     proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "main.py"), "run", "--task",
                              "sleep", "--backend", "process-pool", "--workers", "2",
                              "--set", "seconds=30"], cwd=ROOT, stdout=subprocess.PIPE,
@@ -297,10 +219,7 @@ def test_ctrl_c_cancels_and_exits_130_with_no_worker_left():
 @pytest.mark.parametrize("backend", ["process-pool", "mp-pool", "processes", "joblib", "dask"])
 def test_workers_exit_on_their_own_when_the_cli_is_killed_hard(backend):
     pytest.importorskip({"joblib": "joblib", "dask": "distributed"}.get(backend, "os"))
-    import signal
-    import time
 
-    import psutil
 
     proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "main.py"), "run", "--task",
                              "sleep", "--backend", backend, "--workers", "2", "--tasks", "2",
@@ -331,9 +250,6 @@ def test_workers_exit_on_their_own_when_the_cli_is_killed_hard(backend):
 
 
 def test_a_second_ctrl_c_leaves_uninterruptible_tasks_and_exits_promptly():
-    import signal
-    import time
-
     proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "main.py"), "run", "--task",
                              "tests.tasks_for_tests:uninterruptible", "--backend", "thread-pool",
                              "--tasks", "2", "--set", "seconds=30"], cwd=ROOT,
@@ -365,3 +281,282 @@ def test_the_window_without_a_display_is_one_line_not_a_qt_abort():
         pytest.skip("a display is always there off Linux")
     assert out.returncode == 2
     assert out.stderr.startswith("corescope: error: no display") and "Traceback" not in out.stderr
+
+
+# -- outputs ---------------------------------------------------------------------------------
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    """engine.cli.main in this process: the exit code, stdout and stderr."""
+    from engine import cli as engine_cli
+
+    out, err = io.StringIO(), io.StringIO()
+    return engine_cli.main(list(args), out, err), out.getvalue(), err.getvalue()
+
+
+QUICK = ("--task", "sleep", "--set", "seconds=0.05", "--tasks", "2")
+SPOIL = textwrap.dedent('''
+    import shutil
+
+
+    def spoil(folder=""):
+        """Remove an output's folder while the run runs, so that writing there fails."""
+        shutil.rmtree(folder, ignore_errors=True)
+''')
+
+
+def _spoiler(tmp_path) -> tuple[list[str], str]:
+    """Task arguments that remove folder ``gone`` mid-run, and that folder."""
+    (tmp_path / "spoil.py").write_text(SPOIL)
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    task = f"{tmp_path / 'spoil.py'}:spoil"
+    return ["--task", task, "--set", f"{task}.folder={gone}"], str(gone)
+
+
+@pytest.mark.parametrize("failing", ["--json", "--trace", "--session", "--csv"])
+def test_one_output_failing_after_the_run_costs_that_output_alone(tmp_path, failing):
+    spoil, gone = _spoiler(tmp_path)
+    paths = {flag: str(tmp_path / f"out{flag[1:]}.json") for flag in
+             ("--json", "--trace", "--session", "--csv")}
+    paths[failing] = os.path.join(gone, "lost.json")
+    flags = [x for flag, path in paths.items() for x in (flag, path)]
+    code, out, err = run_cli("compare", "--backends", "threads", *QUICK, *spoil, *flags)
+    assert code == 1, (out, err)
+    assert err.splitlines() == [f"corescope: error: {failing} {paths[failing]}: not written: "
+                                "No such file or directory"]
+    written = {f: p for f, p in paths.items() if f != failing}
+    for flag, path in written.items():
+        assert f"wrote {path}" in out
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+        if flag == "--csv":
+            assert text.startswith("backend,workers,")
+        elif flag == "--trace":
+            assert sum(e["ph"] == "X" for e in json.loads(text)["traceEvents"]) == 4
+        else:
+            assert json.loads(text)["runs"][0]["n_tasks"] == 4  # two sleeps, two spoilers
+    # the probe and the temp files of an atomic write leave nothing behind
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        ["spoil.py", *(os.path.basename(p) for p in written.values())])
+
+
+def test_dash_sends_the_data_to_stdout_and_the_report_to_stderr():
+    code, out, err = run_cli("run", "--backend", "threads", *QUICK, "--json", "-")
+    assert code == 0, err
+    doc = json.loads(out)  # nothing but the JSON on stdout
+    assert doc["runs"][0]["n_tasks"] == 2
+    assert "threads (2 workers): 2 ok of 2" in err
+    code, out, err = run_cli("compare", "--backends", "threads", *QUICK, "--csv", "-",
+                             "--markdown")
+    assert code == 0, err
+    assert out.splitlines()[0].startswith("backend,workers,") and len(out.splitlines()) == 2
+    assert "| backend |" in err
+
+
+@pytest.mark.parametrize("flag", ["--json", "--trace", "--session", "--csv"])
+def test_no_output_replaces_a_file_unless_forced(tmp_path, flag):
+    path = tmp_path / "old.txt"
+    path.write_text("keep me")
+    code, out, err = run_cli("compare", "--backends", "threads", *QUICK, flag, str(path))
+    assert code == 2 and "add --force" in err and out == ""
+    assert path.read_text() == "keep me"
+    code, out, err = run_cli("compare", "--backends", "threads", *QUICK, flag, str(path),
+                             "--force")
+    assert code == 0, err
+    assert path.read_text() != "keep me"
+    assert os.listdir(tmp_path) == ["old.txt"]
+
+
+def test_a_signal_while_outputs_are_written_loses_none_of_them(tmp_path, monkeypatch):
+    """Ctrl-C arrives half-way through writing the first file: every file still appears."""
+    import engine.export
+
+    real = engine.export.write_json
+    calls = []
+
+    def write_json_meeting_a_ctrl_c(path, data):
+        calls.append(path)
+        if len(calls) == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # a real signal, handled while we sleep
+            time.sleep(0.05)
+        real(path, data)
+
+    monkeypatch.setattr(engine.export, "write_json", write_json_meeting_a_ctrl_c)
+    js, tr, ss = (str(tmp_path / n) for n in ("r.json", "r.trace.json", "r.session.json"))
+    code, out, err = run_cli("run", "--backend", "threads", *QUICK, "--json", js,
+                             "--trace", tr, "--session", ss)
+    assert calls and code == 130, (out, err)
+    for path in (js, tr, ss):
+        with open(path, encoding="utf-8") as fh:
+            assert json.load(fh)
+    assert err.splitlines() == ["corescope: interrupted (Ctrl-C)"]
+    assert sorted(os.listdir(tmp_path)) == ["r.json", "r.session.json", "r.trace.json"]
+
+
+# -- signals, through a real process group (as a terminal or `timeout` sends them) -----------
+
+class Launched:
+    """``python main.py ...`` in a process group of its own, its output read as it comes."""
+
+    def __init__(self, args, cwd):
+        self.proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "main.py"), *args],
+                                     cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, start_new_session=True)
+        self.t0 = time.monotonic()
+        self.out: list[str] = []
+        self.err: list[str] = []
+        self.seen: set[psutil.Process] = set()
+        self._readers = [threading.Thread(target=self._read, args=(s, lines))
+                         for s, lines in ((self.proc.stdout, self.out),
+                                          (self.proc.stderr, self.err))]
+        for t in self._readers:
+            t.start()
+
+    @staticmethod
+    def _read(stream, lines):
+        for line in stream:
+            lines.append(line)
+
+    def since(self) -> float:
+        return time.monotonic() - self.t0
+
+    def watch(self, until_s=0.0, line=None, timeout=60.0):
+        """Note its children until ``until_s`` after launch, or until ``line`` is printed."""
+        deadline = time.monotonic() + timeout
+        while self.since() < until_s or (line and not any(line in ln for ln in self.out)):
+            assert time.monotonic() < deadline, self.err
+            if self.proc.poll() is not None:
+                assert not line, f"ended before printing {line!r}: {self.err}"
+                return
+            try:
+                self.seen.update(psutil.Process(self.proc.pid).children(recursive=True))
+            except psutil.Error:
+                pass
+            time.sleep(0.005)
+
+    def signal(self, sig):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)  # the whole group, as a terminal does
+
+    def finish(self, timeout=30):
+        """Wait for the end; the children it had that are still running (killed now)."""
+        try:
+            self.proc.wait(timeout=timeout)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            for t in self._readers:
+                t.join()
+            self.proc.stdout.close()
+            self.proc.stderr.close()
+        _, alive = psutil.wait_procs(self.seen, timeout=5)
+        for p in alive:  # never leave them running, even when the test fails
+            p.kill()
+        return alive
+
+
+@pytest.fixture
+def launch():
+    """Start main.py processes; whatever a failing test left running is ended afterwards."""
+    started: list[Launched] = []
+
+    def start(args, cwd):
+        started.append(Launched(args, cwd))
+        return started[-1]
+
+    yield start
+    for proc in started:
+        if proc.proc.returncode is None:
+            proc.finish(timeout=0)
+
+
+def _startup_s() -> float:
+    """How long this machine takes to start and end a bare interpreter (an upper bound on
+    Python's own start-up, before any CoreScope code runs)."""
+    t = time.monotonic()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    return time.monotonic() - t
+
+
+def _leftover_temp_files(pid, folder):
+    ours = glob.glob(os.path.join(tempfile.gettempdir(), f"corescope-*{pid}*"))
+    ours += [n for n in os.listdir(folder) if ".tmp" in n or n.startswith(".corescope")]
+    return ours
+
+
+SLEEPY = ["--task", "sleep", "--set", "seconds=20", "--tasks", "4", "--workers", "2"]
+
+
+@pytest.mark.parametrize("when", ["during start-up", "mid-run", "twice 0.1 s apart",
+                                  "three times during start-up"])
+def test_ctrl_c_at_any_moment_gives_130_and_one_line(tmp_path, launch, when):
+    js = tmp_path / "r.json"
+    early = _startup_s() + 0.02  # inside main.py's imports, after the interpreter's own start
+    proc = launch(["run", "--backend", "threads", *SLEEPY, "--json", str(js)], tmp_path)
+    if when.endswith("start-up"):
+        for at in [early] + ([early + 0.1, early + 0.2] if when.startswith("three") else []):
+            proc.watch(until_s=at)
+            proc.signal(signal.SIGINT)
+    else:
+        proc.watch(line="workload:")
+        proc.watch(until_s=proc.since() + 0.3)  # the tasks are running
+        proc.signal(signal.SIGINT)
+        if when.startswith("twice"):
+            proc.watch(until_s=proc.since() + 0.1)
+            proc.signal(signal.SIGINT)
+    alive = proc.finish()
+    err = "".join(proc.err)
+    assert proc.proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("corescope: interrupted"), err
+    assert not alive, "children left running"
+    assert not _leftover_temp_files(proc.proc.pid, tmp_path)
+    if not when.endswith("start-up"):  # a run that started is written, marked cancelled
+        assert json.loads(js.read_text())["runs"][0]["cancelled_run"] is True
+
+
+@pytest.mark.parametrize("sig,words", [("SIGTERM", "terminated (SIGTERM)"),
+                                       ("SIGHUP", "hung up (SIGHUP: the terminal closed)")])
+def test_sigterm_and_sighup_cancel_keep_what_was_measured_and_exit_128_plus_n(tmp_path, launch,
+                                                                             sig, words):
+    js, ss = tmp_path / "r.json", tmp_path / "r.session.json"
+    proc = launch(["run", "--backend", "threads", *SLEEPY, "--json", str(js), "--session",
+                   str(ss)], tmp_path)
+    proc.watch(line="workload:")
+    proc.watch(until_s=proc.since() + 0.3)
+    proc.signal(getattr(signal, sig))
+    alive = proc.finish()
+    err = "".join(proc.err)
+    assert proc.proc.returncode == 128 + getattr(signal, sig), err  # 143, 129
+    assert err.strip().splitlines() == [f"corescope: {words}; the run was cancelled"]
+    for path in (js, ss):
+        run = json.loads(path.read_text())["runs"][0]
+        assert run["cancelled_run"] is True and run["n_tasks"] == 4
+    assert f"wrote {js}" in "".join(proc.out)
+    assert not alive and not _leftover_temp_files(proc.proc.pid, tmp_path)
+
+
+@pytest.mark.parametrize("backend", ["process-pool", "mp-pool", "processes", "joblib", "dask"])
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGHUP"])
+def test_a_group_signal_on_a_process_backend(tmp_path, launch, backend, sig):
+    """The CLI's own part: exit 128 + n, its line last, no worker left, no temp file. The
+    workers get the signal too; whether they stay quiet is the engine's part (the end)."""
+    pytest.importorskip({"joblib": "joblib", "dask": "distributed"}.get(backend, "os"))
+    proc = launch(["run", "--backend", backend, *SLEEPY], tmp_path)
+    proc.watch(line="workload:")
+    proc.watch(until_s=proc.since() + 2.0)  # workers started and in their tasks
+    proc.signal(getattr(signal, sig))
+    alive = proc.finish()
+    err = "".join(proc.err)
+    assert proc.proc.returncode == 128 + getattr(signal, sig), err
+    assert err.strip().splitlines()[-1].startswith(
+        "corescope: interrupted" if sig == "SIGINT" else "corescope: hung up"), err
+    assert not alive and not _leftover_temp_files(proc.proc.pid, tmp_path)
+    # Waits for the engine: dask's worker processes print KeyboardInterrupt tracebacks on a
+    # group SIGINT (and its cluster warns when its dashboard port is taken), and
+    # multiprocessing's resource tracker (it ignores SIGINT and SIGTERM, not SIGHUP) dies of
+    # a group SIGHUP, then warns and prints KeyError tracebacks.
+    if len(err.strip().splitlines()) > 1 and (backend == "dask" or sig == "SIGHUP"):
+        pytest.xfail("other processes' output on a group signal: waits for the engine's fix")
+    assert len(err.strip().splitlines()) == 1, err
