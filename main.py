@@ -17,6 +17,19 @@ from __future__ import annotations
 
 import sys
 
+if __name__ == "__mp_main__":
+    # A worker process (spawn, the fork server, loky, a Dask nanny's worker) imports this file
+    # first of all, before the pool's initializer can run. A terminal's Ctrl-C, or its closing,
+    # reaches the whole process group; the app answers it by cancelling and ending the
+    # workers, so a worker must not die of it half-way through starting (with a traceback).
+    # Ignored, not handled: the fork server's children inherit it, and so do the processes a
+    # task starts.
+    import signal as _signal
+
+    for _name in ("SIGINT", "SIGHUP"):
+        if hasattr(_signal, _name):
+            _signal.signal(getattr(_signal, _name), _signal.SIG_IGN)
+
 
 def _no_display() -> str | None:
     """Why a window cannot open here, or None. Qt itself would abort with a core dump."""

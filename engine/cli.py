@@ -204,6 +204,14 @@ def _execute(config: RunConfig, out: GuardedStream, live: bool, stop: StopSignal
     backend cannot be interrupted) instead of waiting for them.
     """
     run = Run(config).start()
+    stop.on_first = run.cancel
+    try:
+        return _follow(run, out, live, stop)
+    finally:
+        stop.on_first = None
+
+
+def _follow(run: Run, out: GuardedStream, live: bool, stop: StopSignals) -> RunResult:
     handled = 0
     while not run.wait(0.1):
         run.drain_events()

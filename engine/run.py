@@ -177,10 +177,12 @@ class Run:
         self.cancel()
         state = self._state
         if state is not None:
-            state.give_up(state.pending_ids(), TaskStatus.CANCELLED, "Cancelled",
-                          "left running in the background when the run was stopped "
-                          "(a thread cannot be stopped from outside)",
-                          in_process=not self.backend_class.uses_processes)
+            in_process = not self.backend_class.uses_processes
+            why = ("left running in the background when the run was stopped (a thread cannot "
+                   "be stopped from outside)" if in_process else
+                   "given up on when the run was stopped (its worker process is being ended)")
+            state.give_up(state.pending_ids(), TaskStatus.CANCELLED, "Cancelled", why,
+                          in_process=in_process)
 
     @property
     def still_running(self) -> int:

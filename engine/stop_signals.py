@@ -16,6 +16,7 @@ import contextlib
 import os
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
@@ -55,9 +56,19 @@ class StopSignals:
 
     received: list[int] = field(default_factory=list)
     installed: bool = False
+    #: Called by the first signal itself, not at the next poll: a group SIGTERM (``timeout``)
+    #: also reaches the workers, and a run cancelled first records the tasks their death
+    #: interrupts as cancelled, not lost. Must not take a lock the main thread may hold
+    #: (``Run.cancel`` only sets events nobody holds while a run is polled).
+    on_first: Callable[[], None] | None = None
 
     def _count(self, signum: int, _frame: FrameType | None) -> None:
         self.received.append(signum)
+        if len(self.received) == 1 and self.on_first is not None:
+            try:
+                self.on_first()
+            except Exception:  # noqa: BLE001 — the poll cancels anyway
+                pass
 
     def __enter__(self) -> StopSignals:
         if threading.current_thread() is threading.main_thread():
