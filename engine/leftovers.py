@@ -79,18 +79,25 @@ _swept = False
 _named = False
 
 
-def adopt_orphans() -> bool:
-    """Make this process the subreaper of its descendants (Linux; once). True if it is."""
+def adopt_orphans(on: bool = True) -> bool:
+    """Make this process the subreaper of its descendants, or stop being it (Linux).
+
+    Only while runs are in progress: an orphan adopted between runs (a sub-process of
+    something else this app started) would stay a zombie until someone reaps it. Returns
+    whether the call took effect.
+    """
     global _subreaper
     with _lock:
-        if _subreaper or not sys.platform.startswith("linux"):
-            return _subreaper
+        if _subreaper == on or not sys.platform.startswith("linux"):
+            return _subreaper == on
         try:
             libc = ctypes.CDLL(None, use_errno=True)
-            _subreaper = libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+            ok = bool(libc.prctl(_PR_SET_CHILD_SUBREAPER, 1 if on else 0, 0, 0, 0) == 0)
         except (OSError, AttributeError):
-            _subreaper = False
-        return _subreaper
+            ok = False
+        if ok:
+            _subreaper = on
+        return ok
 
 
 def descendants() -> set[tuple[int, float]]:

@@ -258,13 +258,16 @@ class Run:
         problems: list[str] = []
         sweep_dead_temp_dirs()
         name_semaphores()  # a killed app's semaphores can then be told apart and swept
-        adopt_orphans()  # a task's own processes stay ours when their worker exits
+        with _runs_lock:
+            if _count_run(+1) == 1:
+                adopt_orphans()  # a task's own processes stay ours when their worker exits
         existing = descendants()
-        _count_run(+1)
         try:
             return self._run_measured(cfg, machine, problems, existing)
         finally:
-            _count_run(-1)
+            with _runs_lock:
+                if _count_run(-1) == 0:
+                    adopt_orphans(False)
 
     def _run_measured(self, cfg: RunConfig, machine: MachineInfo, problems: list[str],
                       existing: set[tuple[int, float]]) -> RunResult:
@@ -338,7 +341,7 @@ class Run:
             scheduler=cfg.scheduler, cluster_cores=cluster_cores)
 
 
-_runs_lock = threading.Lock()
+_runs_lock = threading.RLock()
 _runs_active = 0
 
 
