@@ -60,7 +60,7 @@ def check_scheduler_address(address: str) -> str | None:
     if not address.strip():
         return "the scheduler address is empty"
     if any(c.isspace() for c in address):
-        return f"{shown} contains spaces"
+        return f"{shown} contains spaces; it should look like tcp://host:port"
     scheme, sep, rest = address.partition("://")
     if not sep:
         return f"{shown} should look like tcp://host:port"
