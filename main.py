@@ -44,7 +44,7 @@ def _no_display() -> str | None:
 
 
 def main(argv: list[str]) -> int:
-    from engine import cli
+    from engine.cli import commands as cli
 
     if argv and (argv[0] != "gui" or "-h" in argv or "--help" in argv):
         return cli.main(argv)  # (the window's --help too: the CLI checks stdout for it)
@@ -151,7 +151,7 @@ def _entry(argv: list[str]) -> int:
         _stopping = True
         signum = getattr(exc, "signum", signal.SIGINT)
         try:
-            from engine.stop_signals import signal_line
+            from engine.cli.signals import signal_line
 
             line = signal_line(signum, cancelled=False)
         except BaseException:  # noqa: BLE001 — the line must come out whatever failed

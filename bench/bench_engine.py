@@ -39,7 +39,7 @@ def timed(fn: Callable[[], object]) -> float:
 
 
 def engine_wall(task: str, n: int, count: int, backend: str, workers: int) -> float:
-    from engine.run import RunConfig, execute
+    from engine.run.runner import RunConfig, execute
     from engine.workload import build_workload
 
     wl = build_workload([task], count, {"n": str(n)})
@@ -123,7 +123,7 @@ def _child_emit(queue: object, count: int) -> None:
 def events_section() -> None:
     from engine.backends._child import EventPump, process_run_ended, process_run_started
     from engine.records import TaskStarted, WorkerId
-    from engine.run import EventBuffer
+    from engine.run.runner import EventBuffer
 
     count = 50_000
     print(f"\n## 3. live event stream — {count} events")

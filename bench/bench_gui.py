@@ -108,7 +108,7 @@ def bench_lag(app: object, settings: str) -> tuple[str, bool]:
     spin(4.0)
     rows = [lag_row("idle (idle CPU monitor at 10 Hz)", idle.stop())]
 
-    from engine.run import RunConfig
+    from engine.run.runner import RunConfig
 
     window.workload.set_config(RunConfig(build_workload(["primes"], 16, {"n": str(n)}),
                                          "process-pool", workers=2))
@@ -214,7 +214,7 @@ def bench_timeline(app: object) -> tuple[str, bool]:
 def bench_feed(app: object, settings: str) -> tuple[str, bool]:
     import gui.bridge
     from engine.records import CpuSample
-    from engine.run import RunConfig
+    from engine.run.runner import RunConfig
     from engine.workload import build_workload
     from gui.bridge import TICK_MS
     from gui.main_window import MainWindow
@@ -410,8 +410,8 @@ def main() -> None:
     args = parser.parse_args()
     only = {int(x) for x in args.only.split(",")}
 
-    from engine.machine import machine_info
-    from engine.report import machine_line
+    from engine.cli.report import machine_line
+    from engine.run.machine import machine_info
     from gui.app import _application
 
     load_before = os.getloadavg()[0]

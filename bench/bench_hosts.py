@@ -32,10 +32,10 @@ class _NoSampler:
 def main() -> None:
     import engine.backends.dask_cluster as dask_backend
     from bench.dask_procs import dask_processes
+    from engine.cli.report import machine_line
     from engine.hosts import HOST_INTERVAL_S
-    from engine.machine import machine_info
-    from engine.report import machine_line
-    from engine.run import RunConfig, execute
+    from engine.run.machine import machine_info
+    from engine.run.runner import RunConfig, execute
     from engine.workload import build_workload
 
     parser = argparse.ArgumentParser()

@@ -7,7 +7,7 @@
                     processEvents loop, which would itself keep a core busy)
     synthetic_tasks TaskStarted / TaskFinished of many tasks in several lanes, in time order
     cpu_history     per-core CPU readings shaped like a demo session
-    FeedRun         stands in for engine.run.Run behind the bridge: pre-built events handed
+    FeedRun         stands in for engine.run.runner.Run behind the bridge: pre-built events handed
                     out as their time comes, so the window sees a steady live stream
 """
 
@@ -123,8 +123,8 @@ def cpu_history(cores: int, seed: int = 4) -> Iterator[tuple[float, ...]]:
 
 
 class FeedRun:
-    """Stands in for ``engine.run.Run`` behind ``RunBridge``: hands out pre-built events (task
-    events and CPU samples, sorted by ``times``) once the clock has passed their time.
+    """Stands in for ``engine.run.runner.Run`` behind ``RunBridge``: hands out pre-built
+    events (task events and CPU samples, sorted by ``times``) once the clock has passed their time.
 
     Records per drain what a live run's buffer would have held: ``backlog`` rows of (clock,
     events drained, age of the oldest). ``tick_began`` is when the bridge's tick started (its

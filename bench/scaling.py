@@ -18,9 +18,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def main() -> None:
-    from engine.machine import machine_info
-    from engine.report import machine_line
-    from engine.run import RunConfig, execute
+    from engine.cli.report import machine_line
+    from engine.run.machine import machine_info
+    from engine.run.runner import RunConfig, execute
     from engine.tasks.builtin import primes
     from engine.workload import build_workload
 

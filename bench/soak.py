@@ -23,7 +23,7 @@ def main() -> int:
     import psutil
 
     from engine.backends.registry import BACKENDS, available_backends
-    from engine.run import RunConfig, execute
+    from engine.run.runner import RunConfig, execute
     from engine.workload import build_workload
 
     parser = argparse.ArgumentParser()

@@ -102,7 +102,7 @@ def _wait_for(run, predicate, limit_s: float) -> None:  # noqa: ANN001 — bench
 def one_cycle(backend: str, phase: str, rng: random.Random, tally: Tally) -> None:
     from engine.backends.registry import get_backend
     from engine.records import TaskStarted, TaskStatus
-    from engine.run import Run, RunConfig
+    from engine.run.runner import Run, RunConfig
 
     procs = get_backend(backend).uses_processes
     if phase == "crash" and not procs:

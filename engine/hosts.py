@@ -9,7 +9,7 @@ Each worker can read its own host's counters, so a sampler asks every worker thr
     HostCpuTracker.update(readings) ◄─────────── per-core CPU times, the worker's CPU time
       └► ctx.host_cpu(HostCpuSample)   per host: cores from any of its workers, CPU per worker
 
-Rates are computed here from cumulative counters (as ``engine.sampler`` does locally), so the
+Rates are computed here from cumulative counters (as ``engine.run.sampler`` does locally), so the
 workers keep no sampling state and a worker that joins late only misses its first interval.
 Times are read on the worker and moved onto our clock by the worker's measured offset.
 

@@ -9,11 +9,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from engine.result import RunResult
-from engine.run import RunConfig
-from engine.session import Session
+from engine.figures.result import RunResult
+from engine.files.session import Session
+from engine.run.runner import RunConfig
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2  # the CLI's contract (engine/cli.py)
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2  # the CLI's contract (engine/cli/commands.py)
 # Long enough for the idle monitor to draw a few samples before a screenshot of an idle window.
 _IDLE_SCREENSHOT_MS = 1500
 # After a run ends, let the final repaint reach the screen before grabbing it.
@@ -70,7 +70,7 @@ def run_app(config: RunConfig | None = None, start: bool = False,
             run to wait for, quit shortly after the window appears.
         settings_path: INI file for remembered choices (default: ``$CORESCOPE_SETTINGS`` or the
             platform's store).
-        session: a loaded session (``engine.session.load``) to show at once, as recorded; with
+        session: a loaded session (``engine.files.session.load``) to show at once, as recorded; with
             ``exit_after_run`` the window quits shortly after showing it.
 
     Returns:

@@ -11,7 +11,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import QListView, QListWidget, QListWidgetItem, QWidget
 
 from engine.backends.registry import BACKENDS
-from engine.run import ConfigError, RunConfig, check_config
+from engine.run.runner import ConfigError, RunConfig, check_config
 from engine.workload import Workload
 
 

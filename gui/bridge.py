@@ -27,10 +27,10 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from engine import clock as _clock
-from engine.monitor import CpuMonitor
 from engine.records import CpuSample, HostCpuSample, TaskFinished, TaskStarted
-from engine.run import Run, RunConfig
-from engine.run_state import EventBuffer
+from engine.run.monitor import CpuMonitor
+from engine.run.runner import Run, RunConfig
+from engine.run.state import EventBuffer
 
 # 33 ms ≈ 30 Hz: smooth growth of running bars, yet a batch per tick even at 10,000 tasks/s.
 TICK_MS = 33
@@ -85,7 +85,8 @@ class RunBridge(QObject):
         return self._run
 
     def start(self, config: RunConfig) -> Run:
-        """Start ``config``; raises ``engine.run.ConfigError`` (nothing started) if refused."""
+        """Start ``config``; raises ``engine.run.runner.ConfigError`` (nothing started) if
+        refused."""
         if self._run is not None:
             raise RuntimeError("a run is already active")
         run = Run(config)  # check_config happens here, before anything is stopped

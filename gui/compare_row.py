@@ -17,9 +17,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from engine.figures.result import RunResult
 from engine.hosts import by_host
 from engine.records import CpuSample, HostCpuSample
-from engine.result import RunResult
 from gui import palette
 from gui.buffers import heatmap_columns
 from gui.plotstyle import LabelAxis, cpu_image, draw_cpu_image, make_plot, set_font, short_host

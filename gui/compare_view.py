@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.result import RunResult
-from engine.tables import COMPARE_HEADER, compare_rows, fastest
+from engine.figures.result import RunResult
+from engine.files.tables import COMPARE_HEADER, compare_rows, fastest
 from engine.workload import Workload
 from gui import palette
 from gui.backend_list import BackendList

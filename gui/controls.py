@@ -24,10 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.backends._child import default_start_method, valid_start_methods
 from engine.backends.registry import BACKENDS
-from engine.machine import usable_cores
-from engine.run import ConfigError, RunConfig, check_config
+from engine.backends.start_methods import default_start_method, valid_start_methods
+from engine.run.machine import usable_cores
+from engine.run.runner import ConfigError, RunConfig, check_config
 from engine.tasks import BUILTIN_TASKS
 from engine.workload import MAX_INSTANCES, Workload, build_workload, parse_settings
 from gui.params import ERROR_STYLE, ParamForm

@@ -7,7 +7,7 @@ only pick paths; tests call the path-taking methods directly.
 
 Opening a session, in order; the window is touched only at the last step:
 
-    engine.session.load ──► rehearse: build its page off-screen ──► offer to save what it
+    engine.files.session.load ──► rehearse: build its page off-screen ──► offer to save what it
     would replace (asked only from the menu) ──► window.show_session
 
 A comparison or sweep that finished since it was last saved or opened is *unsaved*; before a
@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
-from engine import session as sessions
 from engine.backends.registry import BACKENDS
-from engine.explain import explain
-from engine.export import check_writable, write_json
-from engine.tables import COMPARE_HEADER, compare_rows, tasks_csv, to_csv, to_markdown
-from engine.trace import chrome_trace
+from engine.figures.explain import explain
+from engine.files import session as sessions
+from engine.files.export import check_writable, write_json
+from engine.files.tables import COMPARE_HEADER, compare_rows, tasks_csv, to_csv, to_markdown
+from engine.files.trace import chrome_trace
 
 if TYPE_CHECKING:
     from gui.main_window import MainWindow

@@ -15,8 +15,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSplitter, QWidget
 
+from engine.figures.result import RunResult
 from engine.records import CpuSample, HostCpuSample
-from engine.result import RunResult
 from gui.cpu_plot import CpuPlot
 from gui.host_cpu import HostCpuPlot
 from gui.plotstyle import PlotPanel, set_left_width

@@ -34,9 +34,9 @@ from PySide6.QtWidgets import (
 )
 
 from engine import clock as _clock
-from engine.explain import explain
-from engine.result import RunResult
-from engine.run import ConfigError, Run, RunConfig
+from engine.figures.explain import explain
+from engine.figures.result import RunResult
+from engine.run.runner import ConfigError, Run, RunConfig
 from gui.bridge import RunBridge
 from gui.compare_view import CompareView
 from gui.controls import WorkloadPanel

@@ -16,9 +16,9 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QWidget
 
 from engine.backends.registry import BACKENDS
-from engine.result import RunResult
-from engine.run import Run
-from engine.session import Session
+from engine.figures.result import RunResult
+from engine.files.session import Session
+from engine.run.runner import Run
 from gui.backend_list import config_for
 from gui.compare_view import CompareView
 from gui.files import SessionFiles

@@ -8,8 +8,8 @@ the same instant so a worker's lane is reused exactly as it was live).
 
 from __future__ import annotations
 
+from engine.figures.result import RunResult
 from engine.records import TaskFinished, TaskStarted
-from engine.result import RunResult
 
 
 def task_events(result: RunResult) -> list[TaskStarted | TaskFinished]:

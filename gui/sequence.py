@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from engine.result import RunResult
-from engine.run import ConfigError, RunConfig
+from engine.figures.result import RunResult
+from engine.run.runner import ConfigError, RunConfig
 from gui.bridge import RunBridge
 
 

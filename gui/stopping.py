@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer
 
 from engine import clock as _clock
-from engine.run import Run
+from engine.run.runner import Run
 from gui.bridge import RunBridge
 from gui.runbox import RunBox
 

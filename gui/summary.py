@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.figures.result import RunResult
 from engine.records import TaskRecord, TaskStatus
-from engine.result import RunResult
 from gui import palette
 
 _FIGURE_SCALE = 1.5  # headline figures this much larger than the panel's text
@@ -77,7 +77,7 @@ class SummaryPanel(QWidget):
         ideal = result.ideal
         self._set("Efficiency", _pct(s.efficiency), f"speedup ÷ {ideal} (the ideal here)")
         util = "—" if s.cpu_util is None else f"{s.cpu_util:.0f} %"
-        # On a cluster reached by address the figure is its hosts' (engine.stats), not ours.
+        # On a cluster reached by address the figure is its hosts' (engine.figures.stats), not ours.
         where, total = (("the cluster's hosts", result.cluster_cores) if result.cluster_cores
                         else ("the whole machine", result.machine.logical_cores))
         cores = (s.cpu_util or 0) / 100 * total

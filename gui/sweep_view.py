@@ -4,8 +4,8 @@
     │ speedup vs knob (one line per backend, ideal) │ efficiency vs knob (ideal 100 %)      │
     ├ table: knob · backend · workers · wall s · speedup · efficiency %                       ┤
 
-The plan, baselines, rows and session layout are the engine's (``engine.sweep``), so the page
-shows the same numbers as ``python main.py sweep``.
+The plan, baselines, rows and session layout are the engine's (``engine.figures.sweep``), so
+the page shows the same numbers as ``python main.py sweep``.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import sweep
 from engine.backends.registry import BACKENDS
-from engine.result import RunResult
-from engine.run import ConfigError
+from engine.figures import sweep
+from engine.figures.result import RunResult
+from engine.run.runner import ConfigError
 from engine.workload import Workload
 from gui import palette
 from gui.backend_list import BackendList
@@ -158,7 +158,7 @@ class SweepView(QWidget):
         # One task: plain keys, so the knob's value replaces the panel's. Several: per task.
         settings = ({k: str(v) for k, v in items[0].params.items()} if len(items) == 1 else
                     {f"{i.spec.name}.{k}": str(v) for i in items for k, v in i.params.items()})
-        # engine.sweep.plan hands the start method to every non-sequential backend, and
+        # engine.figures.sweep.plan hands the start method to every non-sequential backend, and
         # check_config refuses one on a thread backend: give it only when all are processes
         # (otherwise each process backend uses its default, spawn).
         if not all(BACKENDS[b].uses_processes for b in backends if b != "sequential"):

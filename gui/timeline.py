@@ -8,7 +8,7 @@ arrays, so 100,000 bars cost a handful of items, and only buckets that changed a
 
 Running tasks share one more item whose widths grow every frame.
 
-Lanes come from ``engine.lanes.LaneAssigner`` as events arrive. The engine guarantees that a
+Lanes come from ``engine.figures.lanes.LaneAssigner`` as events arrive. The engine guarantees that a
 worker's "finished" reaches us before its next "started", so a start on a busy worker means a
 real overlap (coroutines on one asyncio loop), which gets a lane of its own.
 """
@@ -24,7 +24,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QCursor, QFont, QPainter, QPainterPath
 from PySide6.QtWidgets import QToolTip, QWidget
 
-from engine.lanes import Lane, LaneAssigner
+from engine.figures.lanes import Lane, LaneAssigner
 from engine.records import TaskFinished, TaskRecord, TaskStarted, TaskStatus
 from gui import palette
 from gui.buffers import GrowArray

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from engine.export import document
+from engine.figures.result import RunResult
+from engine.files.export import document
 from engine.records import CpuSample, MachineInfo, TaskRecord, TaskStatus, WorkerId
-from engine.result import RunResult
 
 MACHINE = MachineInfo(logical_cores=2, physical_cores=2, usable_cores=2, python="3.11.7",
                       implementation="CPython", platform="Linux", free_threaded_build=False,

@@ -15,9 +15,9 @@ from collections import defaultdict
 import pytest
 
 from engine.backends.registry import BACKENDS, available_backends
-from engine.lanes import assign_lanes
+from engine.figures.lanes import assign_lanes
 from engine.records import CpuSample, TaskFinished, TaskStarted, TaskStatus
-from engine.run import Run, RunConfig, execute
+from engine.run.runner import Run, RunConfig, execute
 from engine.workload import build_workload
 
 ALL = available_backends()

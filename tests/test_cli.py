@@ -1,6 +1,6 @@
 """The CLI: output, files, exit codes, signals.
 
-In-process through ``engine.cli.main`` where that shows the behaviour (fast); through real
+In-process through ``engine.cli.commands.main`` where that shows the behaviour (fast); through real
 ``main.py`` processes for signals, start-up and whole-process effects.
 """
 
@@ -286,8 +286,8 @@ def test_the_window_without_a_display_is_one_line_not_a_qt_abort():
 # -- outputs ---------------------------------------------------------------------------------
 
 def run_cli(*args: str) -> tuple[int, str, str]:
-    """engine.cli.main in this process: the exit code, stdout and stderr."""
-    from engine import cli as engine_cli
+    """engine.cli.commands.main in this process: the exit code, stdout and stderr."""
+    from engine.cli import commands as engine_cli
 
     out, err = io.StringIO(), io.StringIO()
     return engine_cli.main(list(args), out, err), out.getvalue(), err.getvalue()
@@ -369,9 +369,9 @@ def test_no_output_replaces_a_file_unless_forced(tmp_path, flag):
 
 def test_a_signal_while_outputs_are_written_loses_none_of_them(tmp_path, monkeypatch):
     """Ctrl-C arrives half-way through writing the first file: every file still appears."""
-    import engine.export
+    import engine.files.export
 
-    real = engine.export.write_json
+    real = engine.files.export.write_json
     calls = []
 
     def write_json_meeting_a_ctrl_c(path, data):
@@ -381,7 +381,7 @@ def test_a_signal_while_outputs_are_written_loses_none_of_them(tmp_path, monkeyp
             time.sleep(0.05)
         real(path, data)
 
-    monkeypatch.setattr(engine.export, "write_json", write_json_meeting_a_ctrl_c)
+    monkeypatch.setattr(engine.files.export, "write_json", write_json_meeting_a_ctrl_c)
     js, tr, ss = (str(tmp_path / n) for n in ("r.json", "r.trace.json", "r.session.json"))
     code, out, err = run_cli("run", "--backend", "threads", *QUICK, "--json", js,
                              "--trace", tr, "--session", ss)

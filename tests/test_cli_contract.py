@@ -4,7 +4,7 @@ wrong around the CLI), the exit code, and the fragment of the one line on stderr
 Exit codes: 2 bad input (one line, nothing run, nothing on stdout); 1 a fault after the checks
 (an output or standard output could not be written). Never a traceback.
 
-Rows run in-process through ``engine.cli.main`` (fast) unless they need a real process: the
+Rows run in-process through ``engine.cli.commands.main`` (fast) unless they need a real process: the
 window's checks (``main.py gui``), and a closed or broken standard output.
 """
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from engine import cli
+from engine.cli import commands as cli
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUN = ["run", "--task", "primes", "--backend", "threads"]
@@ -34,7 +34,7 @@ class Row:
     args: tuple[str, ...]  # "{tmp}" stands for the test's own folder
     code: int
     fragment: str  # in the one stderr line that names the problem
-    via: str = "cli"  # "cli": engine.cli.main in-process; "main": a main.py process
+    via: str = "cli"  # "cli": engine.cli.commands.main in-process; "main": a main.py process
     stdout: str = "pipe"  # "closed" (>&-) or "broken" (the reader has gone); main.py only
     needs: str = ""  # a module that must be importable
 

@@ -16,9 +16,9 @@ import psutil
 import pytest
 
 from engine.backends.registry import BACKENDS, available_backends
+from engine.figures.result import RunResult
 from engine.records import TaskRecord, TaskStatus
-from engine.result import RunResult
-from engine.run import Run, RunConfig
+from engine.run.runner import Run, RunConfig
 from engine.tasks import TaskLoadError
 from engine.workload import build_workload
 
@@ -377,7 +377,7 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 
     A CLI ended by ``os._exit`` cannot stop its CPU sampler process, which ends a moment later
     at the EOF of its stdin. Once a run in this test process made it a child subreaper
-    (``engine.leftovers``), that orphan is adopted here and must be waited for.
+    (``engine.run.leftovers``), that orphan is adopted here and must be waited for.
     """
     before = {p.pid for p in psutil.Process().children()}
     proc = subprocess.run([sys.executable, "main.py", *args], cwd=ROOT, capture_output=True,

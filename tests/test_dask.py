@@ -143,7 +143,7 @@ def http_port():
 
 
 def _dask_run(address):
-    from engine.run import Run, RunConfig
+    from engine.run.runner import Run, RunConfig
     from engine.workload import build_workload
 
     return Run(RunConfig(build_workload(["sleep"], 2, {"seconds": "0.1"}), "dask",

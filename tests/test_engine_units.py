@@ -8,13 +8,13 @@ import sys
 
 import pytest
 
-from engine.lanes import assign_lanes
-from engine.monitor import CpuMonitor
+from engine.figures.lanes import assign_lanes
+from engine.figures.result import RunResult
+from engine.files.trace import chrome_trace
 from engine.records import CpuSample, MachineInfo, TaskRecord, TaskStatus, WorkerId
-from engine.result import RunResult
+from engine.run.monitor import CpuMonitor
 from engine.tasks import ParamError
 from engine.tasks.params import ParamSpec
-from engine.trace import chrome_trace
 from engine.workload import build_workload
 
 W1, W2 = WorkerId(10, 11, "w1"), WorkerId(10, 12, "w2")
@@ -169,7 +169,7 @@ def test_engine_imports_without_qt():
 def test_sampler_process_keeps_its_rate_while_threads_fight_over_the_gil():
     """The regression that moved sampling out of process: four GIL-bound threads used to
     starve an in-process sampler down to about one sample a second."""
-    from engine.run import RunConfig, execute
+    from engine.run.runner import RunConfig, execute
     from engine.workload import build_workload
 
     result = execute(RunConfig(build_workload(["primes"], 4, {"n": "200000"}), "threads",

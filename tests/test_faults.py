@@ -8,7 +8,7 @@ import pytest
 
 from engine.backends.registry import BACKENDS, available_backends
 from engine.records import TaskStatus
-from engine.run import Run, RunConfig, execute
+from engine.run.runner import Run, RunConfig, execute
 from engine.workload import build_workload
 
 ALL = available_backends()
@@ -70,12 +70,12 @@ def test_a_cancel_that_custom_code_ignores_can_be_abandoned(backend):
 
 
 def test_a_failure_in_the_runs_own_machinery_still_ends_with_a_result(monkeypatch):
-    import engine.run
+    import engine.run.runner
 
     def broken() -> None:
         raise RuntimeError("helper stop failed")
 
-    monkeypatch.setattr(engine.run, "process_run_ended", broken)
+    monkeypatch.setattr(engine.run.runner, "process_run_ended", broken)
     wl = build_workload(["primes"], 2, {"n": "100"})
     run = Run(RunConfig(wl, "process-pool", workers=1)).start()
     assert run.wait(30), "the caller must never wait forever"

@@ -72,7 +72,7 @@ def test_a_cluster_by_address_shows_its_hosts_and_compares_on_it(qtbot, tmp_path
 
     # A saved cluster run reopens with its hosts, without a cluster.
     path = str(tmp_path / "cluster.json")
-    from engine import session
+    from engine.files import session
 
     session.save(path, [result])
     window.files.open_path(path)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest_gui import choose_workload, make_window, no_children
 
-from engine import session as sessions
+from engine.files import session as sessions
 from engine.records import TaskStatus
 
 pytestmark = pytest.mark.gui
@@ -203,7 +203,7 @@ def test_stop_waits_for_stuck_tasks_and_offers_to_leave_them(qtbot, tmp_path):
 
 
 def test_run_app_opens_a_session(qtbot, tmp_path):
-    from engine.run import RunConfig, execute
+    from engine.run.runner import RunConfig, execute
     from engine.workload import build_workload
     from gui.app import run_app
 

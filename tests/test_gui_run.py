@@ -108,7 +108,7 @@ def test_a_custom_function_runs_from_the_window(qtbot, tmp_path):
 
 
 def test_run_app_runs_a_given_config_saves_a_screenshot_and_exits(qtbot, tmp_path):
-    from engine.run import RunConfig
+    from engine.run.runner import RunConfig
     from engine.workload import build_workload
     from gui.app import run_app
 
@@ -121,7 +121,7 @@ def test_run_app_runs_a_given_config_saves_a_screenshot_and_exits(qtbot, tmp_pat
 
 
 def test_run_app_reports_a_config_the_engine_refuses(qtbot, tmp_path):
-    from engine.run import RunConfig
+    from engine.run.runner import RunConfig
     from engine.workload import build_workload
     from gui.app import run_app
 
@@ -135,7 +135,7 @@ def test_run_app_reports_a_config_the_engine_refuses(qtbot, tmp_path):
 
 def test_bridge_batches_events_and_keeps_their_order(qtbot):
     from engine.records import TaskFinished, TaskStarted
-    from engine.run import RunConfig
+    from engine.run.runner import RunConfig
     from engine.workload import build_workload
     from gui.bridge import RunBridge
 

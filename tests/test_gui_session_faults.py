@@ -13,8 +13,8 @@ import pytest
 from conftest_gui import choose_workload, make_window, no_children
 from sample_results import MACHINE, compare_document, result
 
-from engine import session as sessions
-from engine.export import document
+from engine.files import session as sessions
+from engine.files.export import document
 
 pytestmark = pytest.mark.gui
 

@@ -28,7 +28,8 @@ def _gui_command(shot: str) -> list[str]:
         return [sys.executable, os.path.join(ROOT, "main.py"), *args]
     # Before main.py grows its gui command: the same request through run_app directly.
     snippet = (
-        "import sys; from engine.workload import build_workload; from engine.run import RunConfig;"
+        "import sys; from engine.workload import build_workload;"
+        "from engine.run.runner import RunConfig;"
         "from gui.app import run_app;"
         "c = RunConfig(build_workload(['primes'], 4, {'n': '20000'}), 'thread-pool');"
         f"sys.exit(run_app(c, start=True, screenshot={shot!r}, exit_after_run=True))")

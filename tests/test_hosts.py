@@ -10,13 +10,13 @@ import threading
 import psutil
 import pytest
 
-from engine import session
-from engine.explain import explain
+from engine.figures.explain import explain
+from engine.figures.result import RunResult
+from engine.figures.stats import mean_host_cores
+from engine.files import session
+from engine.files.trace import chrome_trace
 from engine.hosts import HostCpuTracker, HostReading, HostSampler, read_host
 from engine.records import HostCpuSample, MachineInfo, TaskRecord, TaskStatus, WorkerId
-from engine.result import RunResult
-from engine.stats import mean_host_cores
-from engine.trace import chrome_trace
 
 MACHINE = MachineInfo(2, 1, 2, "3.11.7", "CPython", "Linux", False, True)
 
@@ -167,7 +167,7 @@ def test_cluster_cores_set_the_ideal_and_the_explanation_reads_the_hosts():
 
 
 def test_the_cli_report_has_a_line_per_cluster_host():
-    from engine.report import run_text
+    from engine.cli.report import run_text
 
     text = run_text(_cluster_result())
     assert "CPU 50 % of cluster" in text
@@ -198,7 +198,7 @@ def test_a_cluster_run_too_short_to_sample_explains_without_a_cpu_figure():
 
 
 def test_workers_on_different_hosts_never_share_a_lane_even_with_equal_pids():
-    from engine.lanes import assign_lanes
+    from engine.figures.lanes import assign_lanes
 
     a, b = WorkerId(7, 8, "dask 10.0.0.1:1 · pid 7", "a"), WorkerId(7, 8, "dask 10.0.0.2:1", "b")
     lanes = assign_lanes([TaskRecord(0, "t", 0.0, 0.0, 1.0, a, 1.0, TaskStatus.OK),
@@ -220,7 +220,7 @@ def test_workers_on_different_hosts_never_share_a_lane_even_with_equal_pids():
 def test_a_damaged_host_sample_is_refused_with_one_line(tmp_path, field, value, expected):
     import json
 
-    from engine.export import document
+    from engine.files.export import document
 
     data = json.loads(json.dumps(document([_cluster_result()], MACHINE)))
     sample = data["runs"][0]["cpu"]["hosts"][0]

@@ -21,9 +21,9 @@ import pytest
 
 from engine.backends._child import process_run_ended, process_run_started
 from engine.backends.registry import BACKENDS, available_backends
-from engine.leftovers import SHM_DIR, sweep_dead_temp_dirs
 from engine.records import TaskStatus
-from engine.run import Run, RunConfig
+from engine.run.leftovers import SHM_DIR, sweep_dead_temp_dirs
+from engine.run.runner import Run, RunConfig
 from engine.workload import build_workload
 
 ALL = available_backends()
@@ -240,7 +240,7 @@ def test_a_process_that_ran_names_its_semaphores_and_records_itself_until_it_exi
     code = textwrap.dedent("""
         import multiprocessing, os, tempfile
         from engine.backends._child import process_run_ended, process_run_started
-        from engine.leftovers import name_semaphores
+        from engine.run.leftovers import name_semaphores
         name_semaphores()
         process_run_started(None)  # and ended: the tracker must not outlive this process
         lock = multiprocessing.get_context("spawn").Lock()

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from engine import session
-from engine.run import RunConfig, execute
+from engine.files import session
+from engine.run.runner import RunConfig, execute
 from engine.workload import build_workload
 
 
@@ -44,7 +44,7 @@ def test_saving_never_overwrites_silently(tmp_path, results):
 
 
 def _valid(results) -> dict:
-    from engine.export import document
+    from engine.files.export import document
 
     return json.loads(json.dumps(document(results, results[0].machine)))
 

@@ -19,9 +19,9 @@ from collections.abc import Callable
 import pytest
 from sample_results import MACHINE, compare_document, result
 
-from engine import session
-from engine.explain import explain, ran_in_processes
-from engine.export import document
+from engine.figures.explain import explain, ran_in_processes
+from engine.files import session
+from engine.files.export import document
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Generous: a refusal takes milliseconds; a shared CI machine may be slow to start a child.
@@ -123,7 +123,7 @@ ROWS: list[tuple[str, object, str]] = [
 
 _CHILD = """
 import sys
-from engine import session
+from engine.files import session
 try:
     import resource  # a regression that reads /dev/zero stops at 1 GB, not at the machine's end
     resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30))

@@ -16,8 +16,10 @@ from typing import Any
 
 import pytest
 
-from engine import session
-from engine.export import write_json
+from engine.figures.result import RunResult
+from engine.files import session
+from engine.files.export import write_json
+from engine.files.trace import chrome_trace
 from engine.records import (
     CpuSample,
     HostCpuSample,
@@ -26,9 +28,7 @@ from engine.records import (
     TaskStatus,
     WorkerId,
 )
-from engine.result import RunResult
-from engine.run import RunConfig, execute
-from engine.trace import chrome_trace
+from engine.run.runner import RunConfig, execute
 from engine.workload import build_workload
 
 # Alphabetical order differs from run order on purpose: "threads" sorts after "sequential".

@@ -22,20 +22,11 @@ import time
 from collections.abc import Callable
 
 from engine.backends._socket_events import EventSink
+from engine.backends.start_methods import default_start_method
 from engine.worker import run_task
 from engine.workload import TaskInstance
 
 _events: EventSink | None = None  # where this worker sends its events, set by init_worker
-
-
-def default_start_method() -> str:
-    """spawn: safe under a running Qt app (fork can deadlock there) and leaves no helper process
-    behind, unlike forkserver, whose server outlives the run."""
-    return "spawn"
-
-
-def valid_start_methods() -> list[str]:
-    return multiprocessing.get_all_start_methods()
 
 
 def mp_context(method: str | None) -> multiprocessing.context.BaseContext:

@@ -10,7 +10,7 @@ import csv
 import io
 from collections.abc import Sequence
 
-from engine.result import RunResult
+from engine.figures.result import RunResult
 
 COMPARE_HEADER = ["backend", "workers", "wall s", "speedup", "efficiency", "CPU %",
                   "overhead %", "ok", "failed"]

@@ -24,28 +24,24 @@ import threading
 from dataclasses import dataclass
 
 from engine import clock as _clock
-from engine.backends._child import (
-    default_start_method,
-    process_run_ended,
-    process_run_started,
-    valid_start_methods,
-)
+from engine.backends._child import process_run_ended, process_run_started
 from engine.backends.base import Backend
 from engine.backends.registry import get_backend
 from engine.backends.scheduler_address import check_scheduler_address
-from engine.fixtures import open_fixtures
-from engine.leftovers import (
+from engine.backends.start_methods import default_start_method, valid_start_methods
+from engine.figures.result import RunResult
+from engine.records import MachineInfo, TaskError, TaskRecord, TaskStatus
+from engine.run.fixtures import open_fixtures
+from engine.run.leftovers import (
     adopt_orphans,
     descendants,
     end_task_processes,
     name_semaphores,
     sweep_dead_temp_dirs,
 )
-from engine.machine import machine_info, usable_cores
-from engine.monitor import CpuMonitor
-from engine.records import MachineInfo, TaskError, TaskRecord, TaskStatus
-from engine.result import RunResult
-from engine.run_state import Event, EventBuffer, RunState
+from engine.run.machine import machine_info, usable_cores
+from engine.run.monitor import CpuMonitor
+from engine.run.state import Event, EventBuffer, RunState
 from engine.workload import Workload
 
 __all__ = ["ConfigError", "Event", "EventBuffer", "Run", "RunConfig", "check_config", "execute"]

@@ -1,6 +1,6 @@
 """The fields of a session file, each typed and bounded to what a real run can produce.
 
-``engine.session`` reads the file; this module turns its JSON into records. Every number gets
+``engine.files.session`` reads the file; this module turns its JSON into records. Every number gets
 a range, because the views hand them to pyqtgraph, numpy and Qt: a CPU sample at t = -1e308
 crashed the window (a segfault), a task id of 2**63 overflowed a numpy array, and a sample
 claiming a million cores asked for a 134 GB image. The limits below are far beyond any real
@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from engine.figures.result import RunResult
 from engine.records import (
     CpuSample,
     HostCpuSample,
@@ -21,7 +22,6 @@ from engine.records import (
     TaskStatus,
     WorkerId,
 )
-from engine.result import RunResult
 from engine.workload import MAX_INSTANCES
 
 # Logical cores of one machine. The largest single systems today have under 2,000; Linux

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from engine import tables
-from engine.explain import explain
+from engine.figures.explain import explain
+from engine.figures.result import RunResult
+from engine.figures.stats import mean_host_cores
+from engine.files import tables
 from engine.hosts import by_host
 from engine.records import MachineInfo, TaskStatus
-from engine.result import RunResult
-from engine.run import RunConfig
-from engine.stats import mean_host_cores
+from engine.run.runner import RunConfig
 from engine.tasks import BUILTIN_TASKS
 
 

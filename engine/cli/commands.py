@@ -7,7 +7,7 @@ one line on stderr naming the problem and the valid choices (no traceback, nothi
 cancelled, what it measured is written, and the CLI exits once every worker is gone.
 
 During ``run``/``compare``/``sweep`` those signals are counted, not raised
-(``engine.stop_signals``), so none can cut an output short: the first cancels; a second stops
+(``engine.cli.signals``), so none can cut an output short: the first cancels; a second stops
 waiting for tasks that ignore the cancel; later ones change nothing.
 """
 
@@ -23,17 +23,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn, TextIO
 
-from engine import outputs, report, session, sweep, tables
 from engine.backends.registry import BACKENDS
 from engine.backends.registry import get_backend as get_backend_class
-from engine.export import document
-from engine.machine import machine_info
-from engine.outputs import GuardedStream, Target
-from engine.result import RunResult
-from engine.run import ConfigError, Run, RunConfig, check_config
-from engine.stop_signals import SIGNAL_BASE, StopSignals, signal_line
+from engine.cli import report
+from engine.cli.signals import SIGNAL_BASE, StopSignals, signal_line
+from engine.figures import sweep
+from engine.figures.result import RunResult
+from engine.files import outputs, session, tables
+from engine.files.export import document
+from engine.files.outputs import GuardedStream, Target
+from engine.files.trace import chrome_trace
+from engine.run.machine import machine_info
+from engine.run.runner import ConfigError, Run, RunConfig, check_config
 from engine.tasks import BUILTIN_TASKS
-from engine.trace import chrome_trace
 from engine.workload import Workload, build_workload, parse_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from engine import export
+from engine.files import export
 
 STDOUT = "-"
 # Names of standard output itself: written through sys.stdout (one buffer, so nothing interleaves

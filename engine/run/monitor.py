@@ -1,6 +1,6 @@
 """The CPU monitor: per-core load, each worker process's CPU, each engine thread's CPU.
 
-It computes every figure from cumulative CPU-time counters itself (``engine.sampler``). It
+It computes every figure from cumulative CPU-time counters itself (``engine.run.sampler``). It
 deliberately avoids ``psutil.cpu_percent(interval=None)``: that keeps its "previous reading" in
 module state shared with every other caller in the process, so two samplers would corrupt each
 other's numbers.
@@ -11,11 +11,11 @@ Two ways to sample, one interface:
     ─────────────────────            ────────────────────────────────────────────────
     cheap to start; fine while       what a run uses: sampling from outside the engine's GIL
     the engine is idle (the          keeps 10 Hz even while threads fight over the GIL
-    window between runs) and         (see engine/sampler.py for the measurement); costs one
+    window between runs) and         (see engine/run/sampler.py for the measurement); costs one
     for tests with fake counters     short-lived child process per run, ~50 ms to start
 
     engine process                                   sampler process
-    CpuMonitor ── Popen(stdin, stdout) ───────────►  engine/sampler.py PID INTERVAL 1
+    CpuMonitor ── Popen(stdin, stdout) ───────────►  engine/run/sampler.py PID INTERVAL 1
     reader thread ◄── one JSON line per sample ────  psutil: /proc counters, perf_counter
     stop(): close stdin ──────────────────────────►  last sample, exit
 """
@@ -33,7 +33,7 @@ from typing import IO, Any
 
 from engine import clock as _clock
 from engine.records import CpuSample
-from engine.sampler import (
+from engine.run.sampler import (
     CoreTimes,
     Counters,
     TaskTimes,

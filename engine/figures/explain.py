@@ -14,8 +14,8 @@ from __future__ import annotations
 from statistics import mean
 
 from engine.backends.registry import BACKENDS
+from engine.figures.result import RunResult
 from engine.records import TaskStatus
-from engine.result import RunResult
 from engine.tasks.registry import BUILTIN_TASKS, TaskKind
 
 # Thresholds, in the units the stats use. Chosen from runs on 2- and 16-core machines: a

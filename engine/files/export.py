@@ -23,10 +23,10 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from engine.explain import explain
-from engine.lanes import assign_lanes
+from engine.figures.explain import explain
+from engine.figures.lanes import assign_lanes
+from engine.figures.result import RunResult
 from engine.records import MachineInfo, TaskRecord
-from engine.result import RunResult
 
 SCHEMA_VERSION = 1
 
@@ -95,7 +95,7 @@ def run_to_dict(result: RunResult) -> dict[str, Any]:
 
 def document(results: Sequence[RunResult], machine: MachineInfo, kind: str = "run",
              extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The whole file: also a CoreScope session that ``engine.session.load`` reopens.
+    """The whole file: also a CoreScope session that ``engine.files.session.load`` reopens.
 
     Args:
         kind: "run", "compare" or "sweep" — tells the window which view to rebuild.

@@ -3,7 +3,7 @@
 Layout: one trace "process" per run (a backend in a comparison), one "thread" per lane, one
 complete ("X") event per task that started, and a counter ("C") track per core — plus one per
 cluster host when a Dask run sampled its hosts. Lanes come from
-``engine.lanes``, so overlapping coroutines get their own rows: the format requires complete
+``engine.figures.lanes``, so overlapping coroutines get their own rows: the format requires complete
 events on one thread to nest, and overlapping ones render garbled.
 Timestamps are microseconds since the first run's start; runs in a comparison are laid end to
 end on that axis, as they ran.
@@ -30,9 +30,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from engine.lanes import assign_lanes
+from engine.figures.lanes import assign_lanes
+from engine.figures.result import RunResult
 from engine.records import CpuSample, HostCpuSample
-from engine.result import RunResult
 
 _MIN_STRIDE = 1000
 _CORES_TRACK = "CPU % per core"

@@ -6,7 +6,7 @@ to a switch interval (5 ms) to get it again; one sample took 0.4–5.6 s, so the
 about one sample a second, exactly in the run CoreScope exists to show. Run as a script, this
 module samples from outside the engine's GIL and writes one JSON line per sample:
 
-    python engine/sampler.py PARENT_PID INTERVAL_S WATCH_CHILDREN(0|1)
+    python engine/run/sampler.py PARENT_PID INTERVAL_S WATCH_CHILDREN(0|1)
     → "ready"
     → {"t": …, "cores": […], "procs": {pid: %}, "threads": {tid: %}}   (every interval)
     stdin closed → one last sample, then exit. Exits too if the parent process is gone.

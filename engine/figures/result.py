@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from engine import stats
+from engine.figures import stats
 from engine.records import CpuSample, HostCpuSample, MachineInfo, TaskRecord
 
 

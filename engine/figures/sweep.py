@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.backends.registry import get_backend
-from engine.result import RunResult
-from engine.run import RunConfig, check_config
-from engine.tables import to_text
+from engine.figures.result import RunResult
+from engine.files.tables import to_text
+from engine.run.runner import RunConfig, check_config
 from engine.tasks import ParamError
 from engine.workload import build_workload
 

@@ -1,19 +1,19 @@
 """Session files: a run, a comparison or a sweep saved as JSON, reopened without re-running.
 
-The format is the ``--json`` document (``engine.export``) with ``"app": "corescope"``, a schema
-version and a kind. Loading is strict and never executes anything: the file is parsed as JSON
+The format is the ``--json`` document (``engine.files.export``) with ``"app": "corescope"``, a
+schema version and a kind. Loading is strict and never executes anything: the file is parsed as JSON
 and every field is checked, so a corrupt, truncated, foreign or newer file is refused with one
 line that names the file and the field, and nothing half-loaded reaches a view.
 
     path ──► _read: a regular file, under MAX_BYTES, UTF-8 ──► parse: JSON ──► _session:
-    every field typed and bounded (engine.session_fields) ──► Session ──► the views
+    every field typed and bounded (engine.files.session_fields) ──► Session ──► the views
 
-Every number is bounded to what a real run can produce (``engine.session_fields`` names the
+Every number is bounded to what a real run can produce (``engine.files.session_fields`` names the
 limits): the views hand these numbers to pyqtgraph and numpy, where a time of -1e308 crashed
 the window outright and a sample claiming a million cores asked for a 134 GB array.
 
 A backend name this install does not know is accepted: a file from a newer CoreScope with a new
-backend still opens, and ``engine.explain`` explains it from what it recorded.
+backend still opens, and ``engine.figures.explain`` explains it from what it recorded.
 """
 
 from __future__ import annotations
@@ -25,10 +25,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from engine.export import SCHEMA_VERSION, check_writable, document, write_json
-from engine.records import MachineInfo
-from engine.result import RunResult
-from engine.session_fields import (
+from engine.figures.result import RunResult
+from engine.files.export import SCHEMA_VERSION, check_writable, document, write_json
+from engine.files.session_fields import (
     MAX_COMPARED,
     MAX_RUNS,
     Reader,
@@ -37,6 +36,7 @@ from engine.session_fields import (
     read_machine,
     read_run,
 )
+from engine.records import MachineInfo
 
 __all__ = ["KINDS", "MAX_BYTES", "Session", "SessionError", "load", "parse", "save"]
 
