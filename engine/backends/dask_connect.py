@@ -31,15 +31,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import engine
+from engine import describe
+from engine.describe import exception_message, type_name
 from engine.workload import TaskInstance
 
 log = logging.getLogger(__name__)
 
 
 def one_line(exc: BaseException, limit: int = 200) -> str:
-    """``Type: message`` on one line, at most ``limit`` characters."""
-    text = " ".join(f"{type(exc).__name__}: {exc}".split()).rstrip(": ")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """``Type: message`` on one line, at most ``limit`` characters (never raises: the
+    exception may carry a user's object, and ``describe`` reads it guardedly)."""
+    message = exception_message(exc)
+    return describe.one_line(f"{type_name(exc)}: {message}" if message else type_name(exc),
+                             limit)
 
 
 def unreachable(address: str, timeout_s: float, why: str) -> str:
