@@ -178,7 +178,8 @@ def test_sampler_process_keeps_its_rate_while_threads_fight_over_the_gil():
     assert len(result.samples) >= 0.6 * expected
     # Four threads, one core's worth of CPU between them (the GIL), seen per thread. Thread
     # CPU counters tick every 10 ms, so one 50 ms sample can read 20 % high or low: judge the
-    # mean over the run.
+    # mean over the run. The lower bound is generous: with two busy loops beside the suite
+    # (a shared CI machine) the four threads got about 56 % of a core between them.
     busy = [sum(s.threads.values()) for s in result.samples if sum(s.threads.values()) > 30]
     assert len(busy) >= 5
-    assert 60 < sum(busy) / len(busy) < 130
+    assert 35 < sum(busy) / len(busy) < 130
