@@ -152,7 +152,7 @@ def bench_lag(app: object, settings: str) -> tuple[str, bool]:
 
 # -- 2. timeline with 100,000 bars -------------------------------------------------------------
 def bench_timeline(app: object) -> tuple[str, bool]:
-    from gui.timeline import Timeline
+    from gui.plots.timeline import Timeline
 
     n_tasks, batch, span_s = 100_000, 2000, 50.0
     events, _ = synthetic_tasks(n_tasks, workers=8, span_s=span_s, base=0.0)
@@ -287,7 +287,7 @@ def bench_feed(app: object, settings: str) -> tuple[str, bool]:
 # -- 4. CPU plot refresh -----------------------------------------------------------------------
 def bench_cpu_plot(app: object) -> tuple[str, bool]:
     from engine.records import CpuSample
-    from gui.cpu_plot import CAPACITY, HEATMAP_FROM_CORES, CpuPlot
+    from gui.plots.cpu import CAPACITY, HEATMAP_FROM_CORES, CpuPlot
 
     rows, all_ok = [], True
     for cores, heatmap in ((2, False), (16, True), (16, False)):

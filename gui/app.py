@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import signal
 import sys
+from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
+from engine.cli.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from engine.figures.result import RunResult
 from engine.files.session import Session
 from engine.run.runner import RunConfig
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2  # the CLI's contract (engine/cli/commands.py)
 # Long enough for the idle monitor to draw a few samples before a screenshot of an idle window.
 _IDLE_SCREENSHOT_MS = 1500
 # After a run ends, let the final repaint reach the screen before grabbing it.
@@ -31,7 +32,7 @@ def _application() -> QApplication:
     return app
 
 
-def _close_on_signals(window: object) -> dict:
+def _close_on_signals(window: QWidget) -> dict[int, Any]:
     """Ctrl+C or SIGTERM in the terminal closes the window properly (run cancelled, workers
     gone) instead of killing the app mid-run. The bridge's timer runs Python code 30 times a
     second, which is what lets the handler run while Qt's event loop has control.
@@ -40,9 +41,9 @@ def _close_on_signals(window: object) -> dict:
     """
 
     def close(_signum: int, _frame: object) -> None:
-        window.close()  # type: ignore[attr-defined]
+        window.close()
 
-    previous = {}
+    previous: dict[int, Any] = {}  # signal -> handler (a function, SIG_DFL, SIG_IGN or None)
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
             previous[sig] = signal.signal(sig, close)
@@ -51,7 +52,7 @@ def _close_on_signals(window: object) -> dict:
     return previous
 
 
-def _restore_signals(previous: dict) -> None:
+def _restore_signals(previous: dict[int, Any]) -> None:
     for sig, handler in previous.items():
         signal.signal(sig, handler)
 

@@ -6,8 +6,6 @@
                          CpuSample | HostCpuSample)          └► run.drain_events()  (one batch)
     idle CpuMonitor: EventBuffer.put(CpuSample)        ──►      └► idle buffer drain
                                                              emit task_events(list)   ordered
-                                                                  tasks_started(list)
-                                                                  tasks_finished(list)
                                                                   cpu_samples(list)
                                                                   progress(done, total)
                                                                   frame(now)
@@ -30,7 +28,7 @@ from engine import clock as _clock
 from engine.records import CpuSample, HostCpuSample, TaskFinished, TaskStarted
 from engine.run.monitor import CpuMonitor
 from engine.run.runner import Run, RunConfig
-from engine.run.state import EventBuffer
+from engine.run.state import Event, EventBuffer
 
 # 33 ms ≈ 30 Hz: smooth growth of running bars, yet a batch per tick even at 10,000 tasks/s.
 TICK_MS = 33
@@ -53,8 +51,6 @@ class RunBridge(QObject):
 
     run_started = Signal(object, float)  # (Run, origin: clock reading taken just before start)
     task_events = Signal(list)  # TaskStarted | TaskFinished, in the order they happened
-    tasks_started = Signal(list)  # TaskStarted
-    tasks_finished = Signal(list)  # TaskRecord
     cpu_samples = Signal(list)  # CpuSample (run or idle monitor), HostCpuSample (a cluster's)
     progress = Signal(int, int)  # done, total
     frame = Signal(float)  # clock reading, once per tick while a run is active
@@ -174,26 +170,16 @@ class RunBridge(QObject):
             self.start_idle_monitor()
             self.run_finished.emit(run.result())
 
-    def _emit_batch(self, events: list) -> None:
+    def _emit_batch(self, events: list[Event]) -> None:
         tasks: list[TaskStarted | TaskFinished] = []
-        started: list[TaskStarted] = []
-        finished = []
         samples: list[CpuSample | HostCpuSample] = []
         for event in events:
             if isinstance(event, (CpuSample, HostCpuSample)):
                 samples.append(event)
             else:
                 tasks.append(event)
-                if isinstance(event, TaskStarted):
-                    started.append(event)
-                else:
-                    finished.append(event.record)
         if tasks:
             self.task_events.emit(tasks)
-        if started:
-            self.tasks_started.emit(started)
-        if finished:
-            self.tasks_finished.emit(finished)
         if samples:
             self.cpu_samples.emit(samples)
 

@@ -1,63 +1,57 @@
 """The main window: controls on the left; on the right a Live, a Compare and a Sweep page.
 
-    ┌ Workload │ Result │ Errors ┐ ┌ follow · window · reset ─────────────────────────┐
-    │ task, params, count,       │ │ CPU per core          (% of each core)           │
-    │ backend, workers, …        │ │ [CPU per cluster host (Dask by address only)]    │
+    ┌ Workload │ Result │ Errors ┐ ┌ Live │ Compare │ Sweep ───────────────────────────┐
+    │ task, params, count,       │ │ follow · window · reset                          │
+    │ backend, workers, …        │ │ CPU per core          (% of each core)           │
+    │                            │ │ [CPU per cluster host (Dask by address only)]    │
     │                            │ │ CPU per worker        (% of one core)            │
     ├────────────────────────────┤ │ Tasks per worker      (one lane per worker)      │
     │ Run  Stop  progress  ETA   │ │             time since run start (s)             │
     └────────────────────────────┘ └──────────────────────────────────────────────────┘
 
-Data reaches the plots only through ``RunBridge`` signals, on the GUI thread. A comparison or
-sweep is a ``RunSequence`` of ordinary runs on the same bridge, so the Live page shows each run
-as it happens while the Compare or Sweep page collects them.
+The window composes; the parts do the work. Data reaches the plots only through ``RunBridge``
+signals, on the GUI thread, and the window routes them: a single run to the Live page (and the
+Result and Errors tabs when it ends), a comparison or sweep also to the page that asked for it
+(``gui.pages.controller``), so the Live page shows each of its runs as it happens.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import (
-    QAction,
-    QCloseEvent,
-    QFont,
-    QFontMetrics,
-    QKeySequence,
-)
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QMainWindow,
-    QScrollArea,
     QSplitter,
     QTabWidget,
-    QVBoxLayout,
     QWidget,
 )
 
 from engine import clock as _clock
-from engine.figures.explain import explain
 from engine.figures.result import RunResult
+from engine.files.session import Session
 from engine.run.runner import ConfigError, Run, RunConfig
 from gui.bridge import RunBridge
-from gui.compare_view import CompareView
-from gui.controls import WorkloadPanel
-from gui.files import SessionFiles
-from gui.live_plots import LivePlots
-from gui.pages import LIVE, PagesMixin
-from gui.runbox import RunBox
-from gui.sequence import RunSequence
+from gui.menus import add_action
+from gui.pages.compare import CompareView
+from gui.pages.controller import SequenceController
+from gui.pages.live import LivePage
+from gui.pages.stop_flow import StopFlow
+from gui.pages.sweep import SweepView
+from gui.panels.side import SidePanel
+from gui.plots.style import left_axis_width
+from gui.session_files import SessionFiles
 from gui.settings import Store, open_settings
-from gui.stopping import StopFlow
-from gui.summary import ErrorsPanel, SummaryPanel
-from gui.sweep_view import SweepView
-from gui.timeview import TimeControls
 
 DEFAULT_SIZE = (1280, 720)
 MIN_FONT, MAX_FONT = 7, 40
-# While a run is young, follow mode also shows this much of the idle time before it.
-_LEAD_IN_S = 0.5
+#: The session kind of each page, in tab order (Live, Compare, Sweep).
+KINDS = ("run", "compare", "sweep")
 
 
-class MainWindow(PagesMixin, QMainWindow):
+class MainWindow(QMainWindow):
     """CoreScope's window.
 
     Args:
@@ -76,27 +70,22 @@ class MainWindow(PagesMixin, QMainWindow):
         self.setWindowTitle("CoreScope — see Python concurrency")
         self.store = Store(open_settings(settings_path))
         self.bridge = RunBridge(self, idle_interval_s=0.1 if idle_monitor else None)
-        self.workload = WorkloadPanel()
-        self.run_box = RunBox()
-        self.summary = SummaryPanel()
-        self.errors = ErrorsPanel()
-        self.plots = LivePlots(cores)
+        self.side = SidePanel()
+        self.workload, self.run_box = self.side.workload, self.side.run_box
+        self.summary, self.errors, self.tabs = self.side.summary, self.side.errors, self.side.tabs
+        self.live = LivePage(cores)
         # Shortcuts: most of the window talks to one plot at a time.
+        self.plots, self.time = self.live.plots, self.live.time
         self.cpu_plot, self.worker_cpu = self.plots.cpu_plot, self.plots.worker_cpu
         self.timeline = self.plots.timeline
-        self.time = TimeControls(self.timeline.plot, self.plots.followers)
         self.compare_view = CompareView()
         self.sweep_view = SweepView()
-        self.sequence = RunSequence(self.bridge, self)
-        self._sequence_view: CompareView | SweepView | None = None
-        self.files = SessionFiles(self)
-        self._replaying = False  # the live page shows a saved run: idle samples stay out
+        self.views = QTabWidget()
+        self.sequences = SequenceController(self.bridge, self.workload, self.compare_view,
+                                            self.sweep_view, self.show_page, self)
+        self.files = SessionFiles(self, self, self.store)
         self.stopping = StopFlow(self.bridge, self.run_box, self)
-        self.last_result: RunResult | None = None
         self.baselines: dict[str, float] = {}  # workload label -> last sequential wall time
-        self._origin = _clock.now()
-        self._opened = self._origin
-        self._run_active = False
         self._closed = False
         self._font_size = max(11, QApplication.font().pointSize())
         self._build_layout()
@@ -107,88 +96,56 @@ class MainWindow(PagesMixin, QMainWindow):
 
     # -- construction ----------------------------------------------------------------------------
     def _build_layout(self) -> None:
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.workload)
-        self.tabs = QTabWidget()
-        self.tabs.addTab(scroll, "Workload")
-        result_scroll = QScrollArea()
-        result_scroll.setWidgetResizable(True)
-        result_scroll.setWidget(self.summary)
-        self.tabs.addTab(result_scroll, "Result")
-        self.tabs.addTab(self.errors, "Errors")
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.tabs, 1)
-        left_layout.addWidget(self.run_box)
-        self.plot_split = self.plots
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.setSpacing(0)
-        right_layout.addWidget(self.time)
-        right_layout.addWidget(self.plot_split, 1)
-        self.views = QTabWidget()
-        self.views.addTab(right, "Live")
+        self.views.addTab(self.live, "Live")
         self.views.addTab(self.compare_view, "Compare")
         self.views.addTab(self.sweep_view, "Sweep")
         self.main_split = QSplitter(Qt.Orientation.Horizontal)
-        self.main_split.addWidget(left)
+        self.main_split.addWidget(self.side)
         self.main_split.addWidget(self.views)
         self.main_split.setStretchFactor(1, 1)
         self.main_split.setSizes([360, 920])
         self.setCentralWidget(self.main_split)
         self.setAcceptDrops(True)
 
-    def _action(self, menu: object, text: str, keys: tuple, slot: object,
-                checkable: bool = False) -> QAction:
-        action = QAction(text, self)
-        action.setShortcuts([QKeySequence(k) for k in keys])
-        action.setCheckable(checkable)
-        action.triggered.connect(slot)
-        menu.addAction(action)  # type: ignore[attr-defined]
-        return action
-
     def _build_actions(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        self.files.build_menu(file_menu, self._action)
+        self.files.build_menu(file_menu)
         file_menu.addSeparator()
-        self._action(file_menu, "&Quit", (QKeySequence.StandardKey.Quit, "Ctrl+Q"),
-                     self.request_quit)
+        add_action(file_menu, self, "&Quit", (QKeySequence.StandardKey.Quit, "Ctrl+Q"),
+                   self.request_quit)
         run_menu = bar.addMenu("&Run")
-        self.run_action = self._action(run_menu, "&Run", ("Ctrl+R", "F5"), self.start_run)
-        self.stop_action = self._action(run_menu, "&Stop", ("Esc",), self.stop_run)
+        self.run_action = add_action(run_menu, self, "&Run", ("Ctrl+R", "F5"), self.start_run)
+        self.stop_action = add_action(run_menu, self, "&Stop", ("Esc",), self.stop_run)
         view = bar.addMenu("&View")
-        self._action(view, "&Larger text", ("Ctrl+=", "Ctrl++"),
-                     lambda: self.set_font_size(self._font_size + 1))
-        self._action(view, "&Smaller text", ("Ctrl+-",),
-                     lambda: self.set_font_size(self._font_size - 1))
-        self._action(view, "&Normal text size", ("Ctrl+0",), lambda: self.set_font_size(11))
+        add_action(view, self, "&Larger text", ("Ctrl+=", "Ctrl++"),
+                   lambda: self.set_font_size(self._font_size + 1))
+        add_action(view, self, "&Smaller text", ("Ctrl+-",),
+                   lambda: self.set_font_size(self._font_size - 1))
+        add_action(view, self, "&Normal text size", ("Ctrl+0",), lambda: self.set_font_size(11))
         view.addSeparator()
-        self.heatmap_action = self._action(view, "CPU &heatmap", ("H",),
-                                           self.cpu_plot.set_heatmap, checkable=True)
-        self.follow_action = self._action(view, "&Follow newest", ("F",),
-                                          self.time.set_following, checkable=True)
-        self._action(view, "&Reset view", ("Home",), self.reset_view)
+        self.heatmap_action = add_action(view, self, "CPU &heatmap", ("H",),
+                                         self.cpu_plot.set_heatmap, checkable=True)
+        self.follow_action = add_action(view, self, "&Follow newest", ("F",),
+                                        self.time.set_following, checkable=True)
+        add_action(view, self, "&Reset view", ("Home",), self.reset_view)
 
     def _connect(self) -> None:
+        # Order matters where two slots share a signal: the sequence (connected when it was
+        # made) sees a run start and end before the Live page does.
         b = self.bridge
         b.run_started.connect(self._run_started)
         b.task_events.connect(self.plots.add_task_events)
-        b.cpu_samples.connect(self._samples)
+        b.cpu_samples.connect(self.live.add_samples)
         b.progress.connect(self._progress)
-        b.frame.connect(self._frame)
+        b.frame.connect(self.live.frame)
         b.run_finished.connect(self._run_finished)
         self.run_box.run_button.clicked.connect(self.start_run)
         self.run_box.stop_button.clicked.connect(self.stop_run)
-        b.task_events.connect(self._sequence_events)
-        b.frame.connect(self._sequence_frame)
-        seq = self.sequence
-        seq.step_started.connect(self._step_started)
-        seq.step_finished.connect(self._step_finished)
-        seq.finished.connect(self._sequence_finished)
+        b.task_events.connect(self.sequences.task_events)
+        b.frame.connect(self.sequences.frame)
+        self.sequences.status.connect(self.show_status)
+        self.sequences.finished.connect(self._sequence_finished)
         self.compare_view.compare_requested.connect(self.start_compare)
         self.compare_view.stop_requested.connect(self.stop_run)
         self.sweep_view.sweep_requested.connect(self.start_sweep)
@@ -208,7 +165,6 @@ class MainWindow(PagesMixin, QMainWindow):
         s = self.store
         self.workload.set_state(s.get_json("workload/state", {}))
         self.set_font_size(s.get_int("view/font_size", self._font_size))
-        self.time.window_spin.setValue(s.get_int("view/window_s", 30))
         geometry = s.get_bytes("window/geometry")
         if geometry is None or not self.restoreGeometry(geometry):
             screen = QApplication.primaryScreen()
@@ -218,24 +174,18 @@ class MainWindow(PagesMixin, QMainWindow):
                 self.resize(int(room.width() * 0.95), int(room.height() * 0.95))
             else:
                 self.resize(*DEFAULT_SIZE)
-        for key, split in (("window/main_split", self.main_split),
-                           ("window/plots", self.plot_split)):
-            state = s.get_bytes(key)
-            if state is not None:
-                split.restoreState(state)
-        heatmap = s.get_str("view/heatmap", "")
-        if heatmap in ("true", "false"):
-            self.cpu_plot.set_heatmap(heatmap == "true")
+        state = s.get_bytes("window/main_split")
+        if state is not None:
+            self.main_split.restoreState(state)
+        self.live.restore(s)
 
     def save_settings(self) -> None:
         s = self.store
         s.set("workload/state", self.workload.state())
         s.set("view/font_size", self._font_size)
-        s.set("view/window_s", int(self.time.window_spin.value()))
-        s.set("view/heatmap", "true" if self.cpu_plot.heatmap else "false")
         s.set("window/geometry", self.saveGeometry())
         s.set("window/main_split", self.main_split.saveState())
-        s.set("window/plots", self.plot_split.saveState())
+        self.live.save(s)
         s.sync()
 
     # -- text size -------------------------------------------------------------------------------
@@ -251,29 +201,74 @@ class MainWindow(PagesMixin, QMainWindow):
         self.setFont(font)
         self.menuBar().setFont(font)
         self.plots.set_font_size(self._font_size)
-        for view in (self.compare_view, self.sweep_view):
-            view.set_font_size(self._font_size)
+        self.sequences.set_font_size(self._font_size)
         self._align_axes()
 
     def _align_axes(self) -> None:
-        # One time axis only reads as one if the plots' left edges line up exactly.
-        font = QFont(self.font())
-        font.setPointSize(self._font_size)
-        metrics = QFontMetrics(font)
-        ticks = max(metrics.horizontalAdvance("1000"), self.plots.label_width_hint())
-        width = min(ticks, int(self.width() * 0.25)) + int(metrics.height() * 1.6) + 10
-        self.plots.set_left_width(width)
+        # Row names may take a quarter of the window; the data needs the rest more.
+        self.plots.set_left_width(left_axis_width(self.font(), self._font_size,
+                                                  self.plots.label_width_hint(),
+                                                  int(self.width() * 0.25)))
 
-    # -- runs ------------------------------------------------------------------------------------
+    # -- pages -----------------------------------------------------------------------------------
     @property
     def running(self) -> bool:
-        return self.bridge.running or self.sequence.active
+        return self.bridge.running or self.sequences.active
 
+    def show_page(self, kind: str) -> None:
+        """Bring up the page of session kind ``kind`` ("run" is the Live page)."""
+        self.views.setCurrentIndex(KINDS.index(kind))
+
+    def current_kind(self) -> str:
+        return KINDS[self.views.currentIndex()]
+
+    def current_view(self) -> QWidget:
+        return self.views.currentWidget()
+
+    def current_results(self) -> list[RunResult]:
+        """The runs the current page shows (what Save and Export write)."""
+        page = self.sequences.pages.get(self.current_kind())
+        if page is not None:
+            return list(page.results)
+        last = self.live.last_result
+        return [last] if last is not None else []
+
+    def session_extra(self) -> dict[str, Any] | None:
+        page = self.sequences.pages.get(self.current_kind())
+        return page.session_extra() if page is not None else None
+
+    def show_session(self, opened: Session) -> None:
+        """Rebuild the page of ``opened``'s kind from its runs; nothing runs."""
+        page = self.sequences.pages.get(opened.kind)
+        if page is not None:
+            page.show_session(opened.runs, opened.extra)
+        else:
+            self.show_run(opened.runs[0])
+        self.show_page(opened.kind if page is not None else "run")
+
+    def show_run(self, result: RunResult) -> None:
+        """Draw a run that already ended (a saved session) on the live page, as it was."""
+        self.live.replay(result)
+        self._align_axes()
+        self._show_result(result)
+        s = result.stats
+        self.run_box.show_progress(s.n_tasks - s.cancelled, s.n_tasks, result.wall_s)
+        self.run_box.show_message(f"opened from a file: {s.ok}/{s.n_tasks} ok in "
+                                  f"{s.wall_s:.2f} s (not re-run)")
+
+    def show_status(self, text: str, error: bool = False) -> None:
+        """A one-line message under the window (errors in red, kept until the next message)."""
+        bar = self.statusBar()
+        bar.setStyleSheet("QStatusBar { color: #B00020; }" if error else "")
+        bar.showMessage(text)
+
+    # -- runs ------------------------------------------------------------------------------------
     def start_run(self, config: RunConfig | None = None) -> Run | None:
         """Start ``config`` (default: the panel's choices). Returns the run, or None if refused
         (the reason is shown in the window)."""
         if self.running:
             return None
+        # (Run ▸ Run and the button hand their "checked" flag in here, not a config.)
         config = config if isinstance(config, RunConfig) else self.workload.config
         if config is None:
             self.run_box.show_message(self.workload.problem or "nothing to run", error=True)
@@ -283,68 +278,43 @@ class MainWindow(PagesMixin, QMainWindow):
         except ConfigError as exc:
             self.run_box.show_message(str(exc), error=True)
             return None
-        self.views.setCurrentIndex(LIVE)
+        self.show_page("run")
         return run
+
+    def start_compare(self) -> bool:
+        """Run the panel's workload on every backend checked on the Compare page, in turn."""
+        return False if self.running else self.sequences.start_compare()
+
+    def start_sweep(self) -> bool:
+        """Run the Sweep page's plan: every point on every checked backend, in turn."""
+        return False if self.running else self.sequences.start_sweep()
 
     def stop_run(self) -> None:
         """Cancel the run (and the rest of a comparison or sweep). Tasks that ignore the cancel
         are waited for, and the window says so and offers to leave them running."""
-        if self.sequence.active:
-            self.sequence.stop()
+        if self.sequences.active:
+            self.sequences.stop()
         self.stopping.stop()
 
     def reset_view(self) -> None:
         """Whole last run in view (or follow the newest while running), all lanes shown."""
-        self.timeline.plot.getPlotItem().enableAutoRange(axis="y")
-        if self.bridge.running or self.last_result is None:
-            self.time.set_following(True)
-            self._follow_now()
-        else:
-            self.time.set_following(False)
-            wall = max(self.last_result.wall_s, 0.05)
-            self.time.show_span(-0.03 * wall, wall)
+        self.live.reset_view(self.bridge.running)
 
     def _run_started(self, run: Run, origin: float) -> None:
-        self._origin = origin
-        self._run_active = True
-        self._replaying = False
         self.stopping.run_started()
-        self.plots.begin_run(origin, run.config.workload.task_names,
-                             run.backend_class.uses_processes,
-                             on_cluster=run.config.scheduler is not None)
+        self.live.begin_run(run, origin)
         self._align_axes()
-        self.errors.set_records([])
-        self.tabs.setTabText(2, "Errors")
-        self.workload.set_editable(False)
+        self.side.run_started()
         self.run_box.set_running(True, True)
         self.run_box.show_progress(0, run.total, 0.0)
-        self.time.set_following(True)
-        self.time.follow_to(0.0, since=-_LEAD_IN_S)
+        self.live.follow_run_start()
         self._choices_changed()
-
-    def _samples(self, samples: list) -> None:
-        if self._replaying:
-            return  # a saved run is on show: live samples would land far to its right
-        self.plots.add_samples(samples)
-        if not self._run_active:
-            self._follow_now()
-
-    def _follow_now(self) -> None:
-        # Before the first run the axis counts from the window opening: nothing lies before 0.
-        since = -_LEAD_IN_S if self._run_active else (0.0 if self.last_result is None else None)
-        self.time.follow_to(_clock.now() - self._origin, since=since,
-                            paged=not self._run_active)
 
     def _progress(self, done: int, total: int) -> None:
         if not self.stopping.waiting:
-            self.run_box.show_progress(done, total, _clock.now() - self._origin)
-
-    def _frame(self, now: float) -> None:
-        self.timeline.advance(now)
-        self.time.follow_to(now - self._origin, since=-_LEAD_IN_S)
+            self.run_box.show_progress(done, total, _clock.now() - self.live.origin)
 
     def _run_finished(self, result: RunResult) -> None:
-        self._run_active = False
         self.stopping.run_ended()
         label = result.workload_label
         if result.backend == "sequential" and not result.cancelled:
@@ -361,22 +331,20 @@ class MainWindow(PagesMixin, QMainWindow):
                         "background")
         self.run_box.show_message(message, error=not result.ok and not result.cancelled)
         self.run_box.progress.setValue(s.n_tasks - s.cancelled)
-        if not self.sequence.active:
+        if not self.sequences.active:
             self.run_done.emit(result)
 
     def _show_result(self, result: RunResult) -> None:
         """The live page's after-run state: plots re-origined, summary, errors, whole run."""
-        self.last_result = result
-        # From here on the engine's exact start is the origin (ours was read just before it).
-        self._origin = result.t0
-        self.plots.end_run(result)
-        self.summary.show_result(result, explain(result))
-        failed = self.errors.set_records(result.records)
-        self.tabs.setTabText(2, f"Errors ({failed})" if failed else "Errors")
-        self.tabs.setCurrentIndex(1)
-        self.workload.set_editable(True)
+        self.live.show_result(result)
+        self.side.show_result(result)
         self._choices_changed()
         self.reset_view()
+
+    def _sequence_finished(self, results: list[RunResult]) -> None:
+        self._choices_changed()
+        self.files.sequence_done(results)
+        self.sequence_done.emit(results)
 
     def _choices_changed(self) -> None:
         ok = self.workload.config is not None
@@ -385,10 +353,7 @@ class MainWindow(PagesMixin, QMainWindow):
         self.run_action.setEnabled(ok and not busy)
         workload, _ = self.workload.workload_choice()
         if not busy:
-            for view in (self.compare_view, self.sweep_view):
-                view.set_workload(workload, self.workload.workers, self.workload.start_method,
-                                  self.workload.cluster_address)
-                view.set_running(False)
+            self.sequences.set_workload(workload)
         self.run_box.run_button.setToolTip(self.workload.problem or "Start the run (Ctrl+R)")
 
     # -- closing ---------------------------------------------------------------------------------
@@ -416,6 +381,16 @@ class MainWindow(PagesMixin, QMainWindow):
         self.save_settings()
         self.shutdown()
         super().closeEvent(event)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if SessionFiles.dropped_path(event.mimeData()) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        path = SessionFiles.dropped_path(event.mimeData())
+        if path is not None:
+            event.acceptProposedAction()
+            self.files.open_path(path, ask_first=True)
 
     def save_screenshot(self, path: str) -> bool:
         """Save the whole window as a PNG."""

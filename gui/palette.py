@@ -31,6 +31,8 @@ TOTAL = BLACK  # the machine-total CPU curve
 GRID_ALPHA = 0.25
 BACKGROUND = "w"
 FOREGROUND = "#222222"
+#: Style sheet of a line of text that says what is wrong (a refused workload, a failed save).
+ERROR_STYLE = f"color: {FAILED};"
 
 #: Fill opacity for the CPU-efficiency levels of a timeline bar (cpu_s / duration): a task that
 #: mostly waited is drawn pale. Four levels keep the bucket count (and so the item count) small.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import Any, SupportsInt, cast
 
 from PySide6.QtCore import QByteArray, QSettings
 
@@ -37,8 +37,11 @@ class Store:
         return value if isinstance(value, str) else default
 
     def get_int(self, key: str, default: int) -> int:
+        # QSettings hands back whatever the file holds (text, a list, …): int() refuses what
+        # it cannot read, and that reads as the default.
+        value = cast("SupportsInt | str", self.qt.value(key, default))
         try:
-            return int(self.qt.value(key, default))
+            return int(value)
         except (TypeError, ValueError):
             return default
 

@@ -1,7 +1,8 @@
-"""One behaviour suite, run against every available backend in the registry.
+"""One behaviour suite, run against every backend in the registry.
 
 A backend is tested the moment it is registered (CPython's test_concurrent_futures does the same
-with per-executor mixins).
+with per-executor mixins); process backends run it under each start method (loky's tests add a
+file per start method), and a backend that cannot run here is listed as skipped with its reason.
 """
 
 from __future__ import annotations
@@ -11,42 +12,55 @@ import time
 from collections import defaultdict
 
 import pytest
+from backend_matrix import START_METHODS, BackendCase, backend_matrix
 
-from engine.backends.registry import BACKENDS, available_backends
+from engine.backends.registry import BACKENDS
 from engine.figures.lanes import assign_lanes
 from engine.records import CpuSample, TaskFinished, TaskStarted, TaskStatus
-from engine.run.runner import Run, RunConfig, execute
+from engine.run.runner import Run, execute
 from engine.workload import build_workload
 
-ALL = available_backends()
-PROCESS = [b for b in ALL if BACKENDS[b].uses_processes]
-IN_PROCESS = [b for b in ALL if not BACKENDS[b].uses_processes]
+EVERY = backend_matrix(start_methods=START_METHODS)
+PROCESS = backend_matrix(processes=True, start_methods=START_METHODS)
 
 
-def run(tasks, backend, count=4, workers=2, **sets):
+def run(tasks, case, count=4, workers=2, **sets):
+    case = BackendCase(case) if isinstance(case, str) else case
     wl = build_workload(tasks, count, {k: str(v) for k, v in sets.items()})
-    return execute(RunConfig(wl, backend, workers=workers, sample_interval_s=0.05))
+    return execute(case.config(wl, workers=workers, sample_interval_s=0.05))
 
 
-@pytest.mark.parametrize("backend", ALL)
-def test_every_task_recorded_once_inside_the_run_window(backend):
-    result = run(["primes", "sleep"], backend, count=3, n=20_000, seconds=0.05)
+def test_the_matrix_lists_every_registered_backend_and_says_why_one_is_skipped():
+    # interpreters used to vanish from the report on Pythons before 3.14.
+    cases = {p.values[0].name: p for p in backend_matrix()}
+    assert list(cases) == list(BACKENDS)
+    for name, param in cases.items():
+        avail = BACKENDS[name].availability()
+        reasons = [m.kwargs["reason"] for m in param.marks if m.name == "skip"]
+        assert reasons == ([] if avail.ok else [f"{name} is unavailable here: {avail.reason}"])
+    crossed = [p.id for p in PROCESS if p.values[0].name == "process-pool"]
+    assert crossed == [f"process-pool-{m}" for m in START_METHODS]
+
+
+@pytest.mark.parametrize("case", EVERY)
+def test_every_task_recorded_once_inside_the_run_window(case):
+    result = run(["primes", "sleep"], case, count=3, n=20_000, seconds=0.05)
     ids = [r.id for r in result.records]
     assert sorted(ids) == list(range(6))
     assert result.ok and result.stats.ok == 6
     for r in result.records:
         assert result.t0 <= r.submitted <= r.started <= r.finished <= result.t_end
         assert r.worker is not None
-        if BACKENDS[backend].uses_processes:
+        if case.uses_processes:
             assert r.worker.pid != os.getpid()
         else:
             assert r.worker.pid == os.getpid()
     assert [r.result for r in result.records if r.name == "primes"] == ["2262"] * 3
 
 
-@pytest.mark.parametrize("backend", ALL)
-def test_lanes_never_hold_overlapping_tasks(backend):
-    result = run(["sleep"], backend, count=6, seconds=0.05)
+@pytest.mark.parametrize("case", EVERY)
+def test_lanes_never_hold_overlapping_tasks(case):
+    result = run(["sleep"], case, count=6, seconds=0.05)
     lanes = assign_lanes(result.records)
     by_lane = defaultdict(list)
     for r in result.records:
@@ -59,19 +73,19 @@ def test_lanes_never_hold_overlapping_tasks(backend):
     assert len(set(labels)) == len(labels)
 
 
-def live_events(backend, tasks, count, **sets):
+def live_events(case, tasks, count, **sets):
     """Every event of a run, drained while it runs as the window's bridge does."""
     wl = build_workload(tasks, count, {k: str(v) for k, v in sets.items()})
-    live = Run(RunConfig(wl, backend, workers=2, sample_interval_s=0.05)).start()
+    live = Run(case.config(wl, workers=2, sample_interval_s=0.05)).start()
     events = []
     while not live.wait(0.01):
         events += live.drain_events()
     return events + live.drain_events()
 
 
-@pytest.mark.parametrize("backend", ALL)
-def test_live_events_arrive_in_order_one_each(backend):
-    events = live_events(backend, ["primes"], 4, n=20000)
+@pytest.mark.parametrize("case", EVERY)
+def test_live_events_arrive_in_order_one_each(case):
+    events = live_events(case, ["primes"], 4, n=20000)
     started = [e.id for e in events if isinstance(e, TaskStarted)]
     finished = [e.record.id for e in events if isinstance(e, TaskFinished)]
     assert sorted(started) == sorted(finished) == [0, 1, 2, 3]
@@ -84,11 +98,11 @@ def test_live_events_arrive_in_order_one_each(backend):
     assert any(isinstance(e, CpuSample) for e in events)
 
 
-@pytest.mark.parametrize("backend", ALL)
-def test_each_worker_ends_a_task_before_it_starts_the_next(backend):
+@pytest.mark.parametrize("case", EVERY)
+def test_each_worker_ends_a_task_before_it_starts_the_next(case):
     # Many tiny tasks make a race between a worker's "finished" and its next "started" likely;
     # the live timeline relies on that order to keep one lane per worker.
-    events = live_events(backend, ["primes"], 24, n=300)
+    events = live_events(case, ["primes"], 24, n=300)
     busy: dict[tuple[int, int], int] = {}
     for e in events:
         if isinstance(e, TaskStarted):
@@ -101,9 +115,9 @@ def test_each_worker_ends_a_task_before_it_starts_the_next(backend):
     assert not busy
 
 
-@pytest.mark.parametrize("backend", ALL)
-def test_a_raising_task_is_recorded_and_the_rest_still_run(backend):
-    result = run(["fail"], backend, count=4, every=2, n=1000)
+@pytest.mark.parametrize("case", EVERY)
+def test_a_raising_task_is_recorded_and_the_rest_still_run(case):
+    result = run(["fail"], case, count=4, every=2, n=1000)
     failed = [r for r in result.records if r.status is TaskStatus.ERROR]
     assert [r.id for r in failed] == [1, 3]
     assert all(r.error.type == "ValueError" and "Traceback" in r.error.traceback
@@ -111,10 +125,10 @@ def test_a_raising_task_is_recorded_and_the_rest_still_run(backend):
     assert result.stats.ok == 2 and not result.ok
 
 
-@pytest.mark.parametrize("backend", ALL)
-def test_cancel_drops_pending_and_stops_running_within_a_second(backend):
+@pytest.mark.parametrize("case", EVERY)
+def test_cancel_drops_pending_and_stops_running_within_a_second(case):
     wl = build_workload(["sleep"], 6, {"seconds": "20"})
-    live = Run(RunConfig(wl, backend, workers=2)).start()
+    live = Run(case.config(wl, workers=2)).start()
     deadline = time.monotonic() + 15
     while live.done_count == 0 and not any(isinstance(e, TaskStarted)
                                            for e in live.drain_events()):
@@ -129,35 +143,36 @@ def test_cancel_drops_pending_and_stops_running_within_a_second(backend):
     assert {r.status for r in result.records} == {TaskStatus.CANCELLED}
 
 
-@pytest.mark.parametrize("backend", ALL)
-def test_files_task_writes_then_its_root_is_removed(backend):
+@pytest.mark.parametrize("case", EVERY)
+def test_files_task_writes_then_its_root_is_removed(case):
     wl = build_workload(["files"], 3, {"count": "20"})
-    result = execute(RunConfig(wl, backend, workers=2))
+    result = execute(case.config(wl, workers=2))
     assert [r.result for r in result.records] == ["20"] * 3
     # the autouse fixture asserts the temp root is gone
 
 
-@pytest.mark.parametrize("backend", ALL)
-def test_http_task_fetches_from_the_local_server(backend):
-    result = run(["http"], backend, count=3, requests=2, size_kb=8, latency_ms=10)
+@pytest.mark.parametrize("case", EVERY)
+def test_http_task_fetches_from_the_local_server(case):
+    result = run(["http"], case, count=3, requests=2, size_kb=8, latency_ms=10)
     assert result.ok, [r.error for r in result.records]
     assert [r.result for r in result.records] == [str(2 * 8 * 1024)] * 3
 
 
-@pytest.mark.parametrize("backend", [b for b in ALL if b in ("threads", "thread-pool")])
-def test_threads_on_pure_python_cpu_show_the_gil(backend):
-    result = run(["primes"], backend, count=4, workers=2, n=60_000)
+@pytest.mark.parametrize("case", backend_matrix(only=("threads", "thread-pool")))
+def test_threads_on_pure_python_cpu_show_the_gil(case):
+    result = run(["primes"], case, count=4, workers=2, n=60_000)
     # Two threads share one GIL: each task gets about half a core while it runs.
     assert result.stats.cpu_per_wall < 0.75
 
 
-@pytest.mark.parametrize("backend", PROCESS)
-def test_processes_on_pure_python_cpu_are_not_throttled(backend):
+# One start method: how a worker started does not change what it computes once running.
+@pytest.mark.parametrize("case", backend_matrix(processes=True))
+def test_processes_on_pure_python_cpu_are_not_throttled(case):
     # Alone in its own interpreter with nothing to wait for, a task spends its running time
     # computing. A generous bound: a shared CI machine may give any process well under a
     # core (two busy loops beside the suite gave 0.5); the side-by-side measure of processes
     # against threads is bench/bench_engine.py's speedup table.
-    result = run(["primes"], backend, count=1, workers=1, n=150_000)
+    result = run(["primes"], case, count=1, workers=1, n=150_000)
     assert result.stats.cpu_per_wall > 0.3, result.stats.cpu_per_wall
 
 
@@ -181,16 +196,16 @@ def test_asyncio_overlaps_coroutines_on_one_thread_in_separate_lanes():
     assert result.wall_s < 0.6  # four 0.2 s waits overlapped
 
 
-@pytest.mark.parametrize("backend", PROCESS)
+@pytest.mark.parametrize("case", PROCESS)
 @pytest.mark.parametrize("how", ["exit", "kill", "segfault"])
-def test_a_dying_worker_marks_its_task_lost_and_the_next_run_works(backend, how):
+def test_a_dying_worker_marks_its_task_lost_and_the_next_run_works(case, how):
     wl = build_workload(["crash", "sleep"], 1, {"how": how, "after_s": "0.1", "seconds": "0.05"})
-    result = execute(RunConfig(wl, backend, workers=2))
+    result = execute(case.config(wl, workers=2))
     crash = result.records[0]
     assert crash.status is TaskStatus.LOST
     assert "died" in crash.error.message
     assert result.problems and not result.ok
-    again = run(["primes"], backend, count=2, n=1000)
+    again = run(["primes"], case, count=2, n=1000)
     assert again.ok
 
 

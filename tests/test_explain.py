@@ -24,7 +24,7 @@ def made_up(backend: str, task: str, workers: int, tasks: int, cpu_share: float,
     samples = tuple(CpuSample(0.1 * k, busy_cores) for k in range(1, int(wall_s * 10) + 1))
     workload = {"tasks": [{"name": task, "params": {}, "count": tasks}], "timeout_s": None}
     return RunResult(backend, workload, f"{tasks} × {task}", workers, workers, None, 0.0,
-                     wall_s, records, samples, 0.1, MACHINE)
+                     wall_s, records, samples, 0.1, MACHINE, uses_processes=processes)
 
 
 def text(result: RunResult) -> str:

@@ -20,7 +20,8 @@ def test_a_cluster_by_address_shows_its_hosts_and_compares_on_it(qtbot, tmp_path
 
     window = make_window(qtbot, tmp_path)
     window.show()
-    choose_workload(window, "primes", {"n": "120000"}, 6, 2, backend="dask")
+    # Long enough (about 1.5 s) for several host-CPU rounds even on a loaded machine.
+    choose_workload(window, "primes", {"n": "400000"}, 6, 2, backend="dask")
     window.workload.scheduler_edit.setText(dask_cluster)
     window.workload.scheduler_edit.editingFinished.emit()
     assert window.workload.problem is None
@@ -57,7 +58,7 @@ def test_a_cluster_by_address_shows_its_hosts_and_compares_on_it(qtbot, tmp_path
     assert seq.scheduler is None and on_cluster.scheduler == dask_cluster
     assert on_cluster.host_samples and on_cluster.ok
     # Its CPU strip shows the cluster host's cores, where its work ran.
-    from gui.plotstyle import short_host
+    from gui.plots.style import short_host
 
     strip = view.rows[1].strip
     assert strip.samples == on_cluster.host_samples

@@ -44,7 +44,7 @@ def test_a_damaged_session_leaves_the_comparison_on_screen(qtbot, tmp_path, monk
     if damage == "a task id of 2**63":  # the old loader took it; the timeline's array did not
         doc["runs"][1]["tasks"][0]["id"] = 2**63
     else:  # the loader accepts the file, but the page raises while drawing it
-        from gui.compare_row import CompareRow
+        from gui.pages.compare_row import CompareRow
 
         monkeypatch.setattr(CompareRow, "replay", _fail_replay)
     bad = _write(tmp_path / "bad.json", doc)
@@ -147,7 +147,7 @@ def test_discard_opens_the_file_and_nothing_is_asked_once_saved(qtbot, tmp_path,
 def test_a_cpu_image_of_a_thousand_cores_stays_small_and_shows_the_whole_run():
     import numpy as np
 
-    from gui.buffers import heatmap_columns
+    from gui.plots.buffers import heatmap_columns
 
     # Three samples 10 ms apart, then one 600 s later: what a damaged file (or a long run on a
     # big machine) hands a comparison row's CPU strip.

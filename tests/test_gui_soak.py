@@ -29,9 +29,9 @@ def soak(repaints: int) -> None:
     from PySide6.QtWidgets import QApplication
 
     from engine.records import CpuSample
-    from gui.cpu_plot import CpuPlot
-    from gui.timeline import Timeline
-    from gui.worker_cpu import WorkerCpuPlot
+    from gui.plots.cpu import CpuPlot
+    from gui.plots.timeline import Timeline
+    from gui.plots.workers import WorkerCpuPlot
 
     app = QApplication.instance() or QApplication([])
     cpu, workers, timeline = CpuPlot(cores=4), WorkerCpuPlot(), Timeline()

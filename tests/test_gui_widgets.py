@@ -18,7 +18,7 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture
 def timeline(qtbot):
-    from gui.timeline import Timeline
+    from gui.plots.timeline import Timeline
 
     widget = Timeline()
     qtbot.addWidget(widget)
@@ -97,7 +97,7 @@ def test_a_worker_that_moves_on_to_its_next_task_keeps_its_lane(timeline):
 
 
 def test_coroutines_overlapping_on_one_thread_get_lanes_of_their_own(qtbot):
-    from gui.timeline import Timeline
+    from gui.plots.timeline import Timeline
 
     widget = Timeline()
     qtbot.addWidget(widget)
@@ -146,7 +146,7 @@ def test_timeline_holds_100k_bars_in_a_few_items(timeline):
 
 
 def test_zoomed_timeline_draws_only_bars_in_view_and_looks_the_same(timeline, monkeypatch):
-    import gui.timeline
+    import gui.plots.bars
 
     who = [worker(i) for i in range(4)]
     events = []
@@ -161,7 +161,7 @@ def test_zoomed_timeline_draws_only_bars_in_view_and_looks_the_same(timeline, mo
     (bucket,) = timeline.buckets.values()
     culled = timeline.grab().toImage()
     shown = len(bucket.item._shown.ndarray())
-    monkeypatch.setattr(gui.timeline, "_CULL_FROM", 10**9)
+    monkeypatch.setattr(gui.plots.bars, "_CULL_FROM", 10**9)
     everything = timeline.grab().toImage()
 
     assert 2 * 50 <= shown <= 2 * 53  # two lanes × ~0.5 s of 10 ms bars, plus the edges
@@ -169,7 +169,7 @@ def test_zoomed_timeline_draws_only_bars_in_view_and_looks_the_same(timeline, mo
 
 
 def test_cpu_plot_holds_samples_for_every_core(qtbot):
-    from gui.cpu_plot import CpuPlot
+    from gui.plots.cpu import CpuPlot
 
     plot = CpuPlot(cores=4)
     qtbot.addWidget(plot)
@@ -192,7 +192,7 @@ def test_cpu_plot_holds_samples_for_every_core(qtbot):
 
 
 def test_many_cores_default_to_the_heatmap(qtbot):
-    from gui.cpu_plot import CpuPlot
+    from gui.plots.cpu import CpuPlot
 
     plot = CpuPlot(cores=32)
     qtbot.addWidget(plot)
@@ -202,7 +202,7 @@ def test_many_cores_default_to_the_heatmap(qtbot):
 
 
 def test_worker_cpu_shows_each_worker_thread_and_their_sum(qtbot):
-    from gui.worker_cpu import WorkerCpuPlot
+    from gui.plots.workers import WorkerCpuPlot
 
     plot = WorkerCpuPlot()
     qtbot.addWidget(plot)
@@ -220,7 +220,7 @@ def test_worker_cpu_shows_each_worker_thread_and_their_sum(qtbot):
 
 
 def test_cluster_hosts_are_bands_of_core_rows_named_by_host(qtbot):
-    from gui.host_cpu import HostCpuPlot
+    from gui.plots.hosts import HostCpuPlot
 
     plot = HostCpuPlot()
     qtbot.addWidget(plot)
@@ -242,7 +242,7 @@ def test_cluster_hosts_are_bands_of_core_rows_named_by_host(qtbot):
 
 
 def test_heatmap_columns_show_each_sample_over_the_interval_it_measured():
-    from gui.buffers import heatmap_columns
+    from gui.plots.buffers import heatmap_columns
 
     # Rates over (0, 1], (1, 2], (2, 3] of one source; a second source only has (1, 2].
     t = np.array([1.0, 2.0, 3.0])
@@ -255,7 +255,7 @@ def test_heatmap_columns_show_each_sample_over_the_interval_it_measured():
 
 
 def test_worker_cpu_sums_a_clusters_workers_across_hosts(qtbot):
-    from gui.worker_cpu import WorkerCpuPlot
+    from gui.plots.workers import WorkerCpuPlot
 
     plot = WorkerCpuPlot()
     qtbot.addWidget(plot)

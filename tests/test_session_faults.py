@@ -20,6 +20,7 @@ import pytest
 from sample_results import MACHINE, compare_document, result
 
 from engine.figures.explain import explain, ran_in_processes
+from engine.figures.result import RunResult
 from engine.files import session
 from engine.files.export import document
 
@@ -230,8 +231,18 @@ def test_a_backend_this_install_lacks_opens_and_is_explained_from_the_records():
         assert "not one this CoreScope knows" in lines[0] and expected in lines[0]
 
 
+def loaded(run: RunResult, written_before_facts: bool = False) -> RunResult:
+    """``run`` saved and opened again; ``written_before_facts``: as a file from before runs
+    recorded how their backend ran its workers (no ``uses_processes``/``worker_per_task``)."""
+    doc = json.loads(json.dumps(document([run], MACHINE)))
+    if written_before_facts:
+        for saved in doc["runs"]:
+            del saved["uses_processes"], saved["worker_per_task"]
+    return session.parse(json.dumps(doc), "f.json").runs[0]
+
+
 def test_explain_stays_neutral_when_nothing_recorded_says_how_workers_ran():
-    bare = dataclasses.replace(result("quantum-pool"), samples=())
+    bare = loaded(dataclasses.replace(result("quantum-pool"), samples=()))
     assert ran_in_processes(bare) is None
     lines = explain(bare)
     assert "do not say whether" in lines[0]
@@ -239,9 +250,36 @@ def test_explain_stays_neutral_when_nothing_recorded_says_how_workers_ran():
 
 
 def test_known_backends_are_explained_as_before():
-    # The registry still speaks for the backends it has, whatever the records show.
-    threads = result("thread-pool")
+    # A file from before runs recorded their backend's facts: the backend of that name still
+    # speaks for the backends this install has, whatever the records show.
+    threads = loaded(result("thread-pool"), written_before_facts=True)
     assert ran_in_processes(threads) is False
-    assert ran_in_processes(dataclasses.replace(threads, backend="process-pool")) is True
+    assert ran_in_processes(loaded(dataclasses.replace(result("thread-pool"),
+                                                       backend="process-pool"),
+                                   written_before_facts=True)) is True
     assert not any("not one this CoreScope knows" in line for line in explain(threads))
 
+
+def test_a_run_records_how_its_backend_ran_and_its_file_keeps_it():
+    from engine.run.runner import RunConfig, execute
+    from engine.workload import build_workload
+
+    for backend, in_processes, per_task in (("thread-pool", False, False),
+                                            ("processes", True, True)):
+        run = execute(RunConfig(build_workload(["primes"], 1, {"n": "100"}), backend))
+        assert (run.uses_processes, run.worker_per_task) == (in_processes, per_task)
+        saved = document([run], run.machine)["runs"][0]
+        assert (saved["uses_processes"], saved["worker_per_task"]) == (in_processes, per_task)
+        back = loaded(run)
+        assert (back.uses_processes, back.worker_per_task) == (in_processes, per_task)
+        assert ran_in_processes(back) is in_processes and back.backend_known
+
+
+def test_what_a_run_recorded_speaks_for_a_backend_this_install_lacks():
+    # Its records look like threads, but the run said its workers were processes: a file from
+    # a newer CoreScope is explained by what it recorded, and nothing is looked up.
+    run = loaded(dataclasses.replace(result("quantum-pool"), uses_processes=True,
+                                     worker_per_task=False))
+    assert not run.backend_known and run.uses_processes is True
+    assert ran_in_processes(run) is True
+    assert "separate processes" in explain(run)[0]

@@ -89,6 +89,9 @@ class Backend(ABC):
     summary: ClassVar[str]
     #: True when workers are separate processes: ``crash`` is allowed, start methods apply.
     uses_processes: ClassVar[bool] = False
+    #: False for a process backend that starts its workers its own way (joblib's loky): a
+    #: start method other than spawn is then noted on the run, not used.
+    takes_start_method: ClassVar[bool] = True
     #: True when the backend starts one worker per task and ignores the workers setting.
     worker_per_task: ClassVar[bool] = False
     #: True when the backend can use an existing cluster (``--scheduler``).

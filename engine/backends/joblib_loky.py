@@ -116,6 +116,7 @@ class JoblibBackend(Backend):
     name = "joblib"
     summary = "joblib.Parallel on its default loky executor"
     uses_processes = True
+    takes_start_method = False
 
     @classmethod
     def availability(cls) -> Availability:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.backends.asyncio_loop import AsyncioBackend
-from engine.backends.base import Availability, Backend
+from engine.backends.base import Backend
 from engine.backends.dask_cluster import DaskBackend
 from engine.backends.interpreters import InterpreterPoolBackend
 from engine.backends.joblib_loky import JoblibBackend
@@ -32,11 +32,7 @@ BACKENDS: dict[str, type[Backend]] = {
 
 
 class UnknownBackendError(ValueError):
-    pass
-
-
-class UnavailableBackendError(ValueError):
-    pass
+    """A backend name that is not registered; the message lists the valid ones."""
 
 
 def get_backend(name: str) -> type[Backend]:
@@ -50,8 +46,5 @@ def get_backend(name: str) -> type[Backend]:
 
 
 def available_backends() -> list[str]:
+    """The registered backends that can run here (interpreters needs Python 3.14, say)."""
     return [name for name, cls in BACKENDS.items() if cls.availability().ok]
-
-
-def availability(name: str) -> Availability:
-    return get_backend(name).availability()

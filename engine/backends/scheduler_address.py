@@ -16,7 +16,6 @@ import re
 
 #: The comms distributed speaks, as written in an address.
 SCHEMES = ("tcp", "tls", "ws", "wss", "inproc")
-_NETWORK = frozenset({"tcp", "tls", "ws", "wss"})
 
 # A host name: dot-separated labels of letters, digits, '-' and '_' (container and cluster
 # names use underscores), none starting or ending with '-'.

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from engine.figures import sweep
 from engine.figures.explain import explain
 from engine.figures.result import RunResult
 from engine.figures.stats import mean_host_cores
 from engine.files import tables
 from engine.hosts import by_host
 from engine.records import MachineInfo, TaskStatus
-from engine.run.runner import RunConfig
+from engine.run.config import RunConfig
 from engine.tasks import BUILTIN_TASKS
 
 
@@ -86,6 +87,11 @@ def compare_table(results: Sequence[RunResult], baseline: str) -> str:
     note = (f"\nspeedup vs {baseline}; efficiency = speedup / min(workers, cores); "
             "★ fastest with every task ok\n")
     return note + tables.to_text(tables.COMPARE_HEADER, rows)
+
+
+def sweep_table(knob: str, points: Sequence[sweep.SweepPoint],
+                results: Sequence[RunResult]) -> str:
+    return tables.to_text([knob, *sweep.SWEEP_HEADER_TAIL], sweep.rows(knob, points, results))
 
 
 def list_text(backends: Sequence[dict[str, Any]]) -> str:

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
-SIGNAL_BASE = 128  # the shell's convention: a process ended by signal N exits 128 + N
+from engine.cli.exit_codes import SIGNAL_BASE
+
 STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP")
                      if hasattr(signal, n))
 _WORDS = {"SIGINT": "interrupted (Ctrl-C)", "SIGTERM": "terminated (SIGTERM)",

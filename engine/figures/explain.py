@@ -4,8 +4,10 @@ Each rule looks at measured figures only (never at the backend's reputation), so
 surprises — threads that *do* scale on hashlib, a process pool that loses to sequential on tiny
 tasks — the explanation follows the data. Sentences are short: they are read off a projector.
 
-Whether the workers were processes comes from the backend's class when this install has it,
-and otherwise from what the run recorded (``ran_in_processes``): a session file from a newer
+Whether the workers were processes is what the run recorded about its backend
+(``RunResult.uses_processes``, set by the runner from the backend's class and saved with the
+run); a file written before that was recorded is read from its records instead
+(``ran_in_processes``). Nothing here looks the backend up: a session file from a newer
 CoreScope, naming a backend this one lacks, is explained rather than refused.
 """
 
@@ -13,7 +15,6 @@ from __future__ import annotations
 
 from statistics import mean
 
-from engine.backends.registry import BACKENDS
 from engine.figures.result import RunResult
 from engine.records import TaskStatus
 from engine.tasks.registry import BUILTIN_TASKS, TaskKind
@@ -45,16 +46,16 @@ def worker_start_s(result: RunResult) -> float:
 
 
 def ran_in_processes(result: RunResult) -> bool | None:
-    """Whether the run's workers were processes of their own: the backend's class says so when
-    this install has it; otherwise the records do. None when nothing recorded tells.
+    """Whether the run's workers were processes of their own: what the run recorded from its
+    backend's class; in a file written before that was recorded, what the records show. None
+    when nothing recorded tells.
 
     The CPU monitor reports child processes only for process backends and the engine's own
     threads always, so a worker's pid among a sample's processes, or its thread id among the
     threads, settles it; a cluster's workers are processes on its hosts.
     """
-    known = BACKENDS.get(result.backend)
-    if known is not None:
-        return known.uses_processes
+    if result.uses_processes is not None:
+        return result.uses_processes
     workers = {r.worker for r in result.records if r.worker is not None}
     if result.scheduler or result.host_samples or any(w.host for w in workers):
         return True
@@ -103,7 +104,7 @@ def explain(result: RunResult) -> list[str]:
         lines.append(f"Problem: {problem}.")
     if s.failed:
         lines.append(f"{s.failed} of {s.n_tasks} tasks raised; the others still ran.")
-    if result.backend not in BACKENDS:
+    if not result.backend_known:
         how = {True: "the measurements show its workers were separate processes",
                False: "the measurements show its workers were threads of one process",
                None: "the measurements do not say whether its workers were threads or "

@@ -1,4 +1,9 @@
-"""``RunResult``: everything one run recorded, immutable once the run has ended."""
+"""``RunResult``: everything one run recorded, immutable once the run has ended.
+
+It carries the facts about its backend that its figures and explanation need (workers in
+processes or not, one worker per task or a pool), so nothing that reads a result — a view, a
+file, ``engine.figures.explain`` — has to look the backend up.
+"""
 
 from __future__ import annotations
 
@@ -38,6 +43,14 @@ class RunResult:
     #: The Dask cluster the run connected to, and the cores of its hosts (None: this machine).
     scheduler: str | None = None
     cluster_cores: int | None = None
+    #: What the backend's class says about its workers, recorded by the runner so that a
+    #: result explains itself without the backend registry (a file may name a backend this
+    #: install lacks). None: not recorded (a file written before these fields).
+    uses_processes: bool | None = None
+    worker_per_task: bool | None = None
+    #: False for a run read from a file that names a backend this install lacks (set by the
+    #: session loader; never saved: it says something about the reader, not the run).
+    backend_known: bool = True
 
     @property
     def cores(self) -> int:

@@ -4,6 +4,9 @@ The knob is ``workers``, ``tasks`` (instances per task), or a task parameter (``
 …; ``size`` means the first task's first parameter). Every point is compared with a
 ``sequential`` run of the same point, which the plan adds when the user did not ask for it (run
 once when the knob is ``workers``, which does not change a sequential run).
+
+Planning needs only a run's settings and their checks (``engine.run.config``), never the run
+thread; the points are run by whoever holds them (the CLI, the window's sequence).
 """
 
 from __future__ import annotations
@@ -14,8 +17,7 @@ from typing import Any
 
 from engine.backends.registry import get_backend
 from engine.figures.result import RunResult
-from engine.files.tables import to_text
-from engine.run.runner import RunConfig, check_config
+from engine.run.config import RunConfig, check_config
 from engine.tasks import ParamError
 from engine.workload import build_workload
 
@@ -104,10 +106,6 @@ def rows(knob: str, points: Sequence[SweepPoint], results: Sequence[RunResult],
                     "" if s.speedup is None else f"{s.speedup:.2f}",
                     "" if s.efficiency is None else f"{s.efficiency * 100:.0f}"])
     return out
-
-
-def table(knob: str, points: Sequence[SweepPoint], results: Sequence[RunResult]) -> str:
-    return to_text([knob, *SWEEP_HEADER_TAIL], rows(knob, points, results))
 
 
 def session_extra(knob: str, points: Sequence[SweepPoint]) -> dict[str, Any]:

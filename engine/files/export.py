@@ -10,6 +10,10 @@
 
 A task's "host" names the machine of a worker on a cluster (absent: this machine).
 
+A run's "uses_processes" and "worker_per_task" say how its backend ran its workers (separate
+processes or threads of this one; one worker per task or a pool); they are null or absent in
+files written before they were recorded.
+
 ``cpu.hosts`` holds a cluster's per-host samples (a Dask run by scheduler address); it is absent
 from runs that have none, and from files written before it existed.
 
@@ -65,6 +69,7 @@ def run_to_dict(result: RunResult) -> dict[str, Any]:
         "workers": result.workers, "requested_workers": result.requested_workers,
         "scheduler": result.scheduler, "cluster_cores": result.cluster_cores,
         "start_method": result.start_method,
+        "uses_processes": result.uses_processes, "worker_per_task": result.worker_per_task,
         "workload_label": result.workload_label,
         "n_tasks": s.n_tasks, "wall_s": s.wall_s, "baseline_wall_s": result.baseline_wall_s,
         "speedup": _r(s.speedup, 4), "efficiency": _r(s.efficiency, 4),

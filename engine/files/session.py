@@ -13,7 +13,10 @@ limits): the views hand these numbers to pyqtgraph and numpy, where a time of -1
 the window outright and a sample claiming a million cores asked for a 134 GB array.
 
 A backend name this install does not know is accepted: a file from a newer CoreScope with a new
-backend still opens, and ``engine.figures.explain`` explains it from what it recorded.
+backend still opens (``RunResult.backend_known`` is False), and ``engine.figures.explain`` says
+so and explains it from what it recorded. Each run records how its backend ran its workers
+(``uses_processes``, ``worker_per_task``); in a file written before those were recorded they
+come from this install's backend of that name, if it has one.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from engine.backends.registry import BACKENDS
 from engine.figures.result import RunResult
 from engine.records import (
     CpuSample,
@@ -145,6 +146,11 @@ class Reader:
 
     def boolean(self, key: str) -> bool:
         return bool(self._typed(key, self._get(key, False), bool, "bool"))
+
+    def maybe_boolean(self, key: str) -> bool | None:
+        """An optional bool, None when absent (a file written before the field existed)."""
+        value = self._get(key, True)
+        return None if value is self._MISSING else bool(self._typed(key, value, bool, "bool"))
 
     def flag(self, key: str) -> bool:
         """An optional bool, False when absent."""
@@ -365,8 +371,17 @@ def read_run(where: str, data: Any, machine: MachineInfo) -> RunResult:
             raise SessionError(f"{where}: task id {rec.id} appears twice")
         ids.add(rec.id)
     workers = r.integer("workers", 0, MAX_INSTANCES)
+    backend = r.text("backend", 100)
+    # Files written before these were recorded: a backend this install has says it now; for
+    # one it lacks they stay None, and explain reads what the records show.
+    known = BACKENDS.get(backend)
+    uses_processes = r.maybe_boolean("uses_processes")
+    worker_per_task = r.maybe_boolean("worker_per_task")
+    if known is not None:
+        uses_processes = known.uses_processes if uses_processes is None else uses_processes
+        worker_per_task = known.worker_per_task if worker_per_task is None else worker_per_task
     return RunResult(
-        backend=r.text("backend", 100), workload=workload,
+        backend=backend, workload=workload,
         workload_label=r.maybe_text("workload_label") or r.text("task"),
         requested_workers=r.maybe_integer("requested_workers", 0, MAX_INSTANCES) or workers,
         workers=workers, start_method=r.maybe_text("start_method", 100),
@@ -377,4 +392,7 @@ def read_run(where: str, data: Any, machine: MachineInfo) -> RunResult:
         baseline_wall_s=r.maybe_number("baseline_wall_s", 0.0, MAX_WALL_S),
         abandoned=r.flag("abandoned"), scheduler=r.maybe_text("scheduler"),
         cluster_cores=r.maybe_integer("cluster_cores", 1, MAX_CLUSTER_CORES),
-        host_samples=host_samples)
+        host_samples=host_samples,
+        uses_processes=uses_processes, worker_per_task=worker_per_task,
+        # A name this install lacks (a file from a newer CoreScope) still opens; explain says so.
+        backend_known=known is not None)

@@ -1,7 +1,7 @@
 """Running a workload: the run thread, its bookkeeping, and what it measures alongside.
 
-Lives here: ``runner`` (``Run``, ``RunConfig``, validation), ``state`` (the ``RunContext``
-backends report to), ``fixtures`` (temp dir, local HTTP server), ``machine`` (cores, Python),
+Lives here: ``config`` (``RunConfig`` and the checks that refuse bad settings), ``runner``
+(``Run``, ``execute``), ``state`` (the ``RunContext`` backends report to), ``fixtures`` (temp dir, local HTTP server), ``machine`` (cores, Python),
 ``monitor`` and ``sampler`` (CPU sampling, in a process of its own during a run),
 ``leftovers`` (what a run or a killed app leaves behind).
 

@@ -1,4 +1,6 @@
-"""Running a workload on a backend: validation, the run thread, live events, the result.
+"""Running a workload on a backend: the run thread, live events, the result.
+
+(A run's settings and their validation are ``engine.run.config``'s.)
 
     caller (CLI / GUI bridge / test)          run thread                      workers
     ────────────────────────────────          ──────────                      ───────
@@ -18,19 +20,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pickle
 import signal
 import threading
-from dataclasses import dataclass
 
 from engine import clock as _clock
 from engine.backends._child import process_run_ended, process_run_started
-from engine.backends.base import Backend
-from engine.backends.registry import get_backend
-from engine.backends.scheduler_address import check_scheduler_address
-from engine.backends.start_methods import default_start_method, valid_start_methods
+from engine.backends.start_methods import default_start_method
 from engine.figures.result import RunResult
 from engine.records import MachineInfo, TaskError, TaskRecord, TaskStatus
+from engine.run.config import ConfigError, RunConfig, check_config
 from engine.run.fixtures import open_fixtures
 from engine.run.leftovers import (
     adopt_orphans,
@@ -42,86 +40,10 @@ from engine.run.leftovers import (
 from engine.run.machine import machine_info, usable_cores
 from engine.run.monitor import CpuMonitor
 from engine.run.state import Event, EventBuffer, RunState
-from engine.workload import Workload
 
+# ConfigError, RunConfig and check_config live in engine.run.config; they are named here too,
+# where callers that start runs have always found them.
 __all__ = ["ConfigError", "Event", "EventBuffer", "Run", "RunConfig", "check_config", "execute"]
-
-# Beyond these, a run thrashes the machine rather than demonstrating anything.
-MAX_THREADS = 1024
-MAX_PROCESSES_PER_CORE = 16
-
-
-class ConfigError(ValueError):
-    """A run that cannot start as configured; the message is one line meant for the user."""
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    workload: Workload
-    backend: str
-    workers: int | None = None  # None: the CPUs this process may use
-    start_method: str | None = None  # process backends only; None: the safe default
-    sample_interval_s: float = 0.1
-    baseline_wall_s: float | None = None
-    scheduler: str | None = None  # dask only: an existing cluster's scheduler address
-
-
-def check_config(config: RunConfig) -> type[Backend]:
-    """Refuse a run that cannot work, before anything starts. Returns the backend class."""
-    try:
-        backend = get_backend(config.backend)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-    avail = backend.availability()
-    if not avail.ok:
-        raise ConfigError(f"backend {backend.name!r} is unavailable: {avail.reason}")
-    wl = config.workload
-    if wl.process_only and not backend.uses_processes:
-        raise ConfigError(
-            f"task {wl.process_only[0]!r} kills its worker process; on the in-process backend "
-            f"{backend.name!r} it would kill CoreScope itself (use processes, process-pool "
-            "or mp-pool)")
-    cores = usable_cores()
-    limit = MAX_PROCESSES_PER_CORE * cores if backend.uses_processes else MAX_THREADS
-    workers = backend.effective_workers(config.workers or cores, wl.n_tasks)
-    what = "processes" if backend.uses_processes else "threads"
-    if config.workers is not None and not 1 <= config.workers <= limit:
-        raise ConfigError(f"workers {config.workers} is out of range 1..{limit} for "
-                          f"{backend.name} ({what})")
-    if workers > limit:
-        raise ConfigError(f"{backend.name} starts one worker per task: {wl.n_tasks} tasks "
-                          f"would start {wl.n_tasks} {what} (limit {limit})")
-    if config.start_method is not None:
-        if not backend.uses_processes:
-            raise ConfigError(f"--start-method applies to process backends only, "
-                              f"not {backend.name!r}")
-        valid = valid_start_methods()
-        if config.start_method not in valid:
-            raise ConfigError(f"unknown start method {config.start_method!r} "
-                              f"(valid here: {', '.join(valid)})")
-    if config.scheduler is not None:
-        if not backend.accepts_scheduler:
-            raise ConfigError(f"--scheduler applies to the dask backend only, "
-                              f"not {backend.name!r}")
-        problem = check_scheduler_address(config.scheduler)
-        if problem is not None:
-            raise ConfigError(problem)
-    if not 0.01 <= config.sample_interval_s <= 10:
-        raise ConfigError(f"sample interval {config.sample_interval_s} s is out of range "
-                          "0.01..10")
-    if backend.uses_processes:
-        for item in wl.items:
-            if item.spec.builtin:
-                continue
-            if item.spec.name.split(":")[0] == "__main__":
-                raise ConfigError(f"{item.spec.name}: functions in __main__ cannot be found by a "
-                                  "worker process; put it in a module or a .py file")
-            try:
-                pickle.dumps(dict(item.params))
-            except Exception as exc:
-                raise ConfigError(f"{item.spec.name}: parameters cannot be sent to a worker "
-                                  f"process ({type(exc).__name__}: {exc})") from None
-    return backend
 
 
 class Run:
@@ -246,7 +168,9 @@ class Run:
             workload_label=cfg.workload.label(), requested_workers=self.requested_workers,
             workers=self.workers, start_method=self.start_method, t0=now, t_end=now,
             records=records, samples=(), sample_interval_s=cfg.sample_interval_s,
-            machine=machine_info(), problems=(reason,), cancelled=self._cancel.is_set())
+            machine=machine_info(), problems=(reason,), cancelled=self._cancel.is_set(),
+            uses_processes=self.backend_class.uses_processes,
+            worker_per_task=self.backend_class.worker_per_task)
 
     def _run_to_result(self) -> RunResult:
         cfg = self.config
@@ -334,7 +258,11 @@ class Run:
             machine=machine, notes=tuple(state.notes), problems=tuple(state.problems + problems),
             cancelled=state.cancel.is_set(), baseline_wall_s=cfg.baseline_wall_s,
             abandoned=state.abandoned, host_samples=tuple(state.host_samples),
-            scheduler=cfg.scheduler, cluster_cores=cluster_cores)
+            scheduler=cfg.scheduler, cluster_cores=cluster_cores,
+            # What explain and the views need about the backend, recorded with the run so a
+            # saved result never has to look its backend up.
+            uses_processes=self.backend_class.uses_processes,
+            worker_per_task=self.backend_class.worker_per_task)
 
 
 _runs_lock = threading.RLock()

@@ -1,9 +1,15 @@
-"""Demo workloads and custom tasks. See ``registry`` for the list and ``context`` for cancel."""
+"""Demo workloads and custom tasks.
+
+``spec`` (what a task is), ``registry`` (the built-ins by name), ``custom`` (your own
+``module:function``), ``params`` (typed parameters), ``context`` (the cancel/timeout checkpoint),
+``builtin`` (the demo functions), ``exit_guard`` (custom code that calls ``os._exit``).
+"""
 
 from engine.tasks.context import TaskCancelled, TaskTimedOut, checkpoint
 from engine.tasks.custom import TaskLoadError, custom_task_spec, looks_custom
 from engine.tasks.params import ParamError, ParamSpec
-from engine.tasks.registry import BUILTIN_TASKS, TaskKind, TaskRef, TaskSpec
+from engine.tasks.registry import BUILTIN_TASKS
+from engine.tasks.spec import TaskKind, TaskRef, TaskSpec
 
 
 class UnknownTaskError(ValueError):

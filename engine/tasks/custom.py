@@ -19,7 +19,7 @@ from typing import Any
 from engine.describe import exception_message, type_name
 from engine.tasks.exit_guard import custom_code
 from engine.tasks.params import ParamError
-from engine.tasks.registry import TaskFunction, TaskKind, TaskSpec
+from engine.tasks.spec import TaskFunction, TaskKind, TaskSpec
 
 
 class TaskLoadError(ValueError):

@@ -1,60 +1,23 @@
-"""The task registry: built-in demo workloads by name, and custom ``module:function`` tasks.
+"""The task registry: built-in demo workloads by name, and how a worker finds a task's code.
 
-A ``TaskSpec`` tells everything the CLI, the GUI and the backends need to know about a task
-without running it. Workers never receive functions, only a ``TaskRef`` (a name or a spec
-string) that they resolve themselves: that keeps a custom function loaded from a file usable
-under spawn, where the file is not importable as a module in the child.
+A ``TaskSpec`` (``engine.tasks.spec``) tells everything the CLI, the GUI and the backends need
+to know about a task without running it. Workers never receive functions, only a ``TaskRef``
+(a name or a spec string) that they resolve here: that keeps a custom function loaded from a
+file usable under spawn, where the file is not importable as a module in the child. Custom
+functions are loaded by ``engine.tasks.custom``, imported only when a ref names one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 from engine.tasks import builtin
 from engine.tasks.params import ParamSpec
+from engine.tasks.spec import CoroutineFunction, TaskFunction, TaskKind, TaskRef, TaskSpec
 
-TaskFunction = Callable[..., Any]
-CoroutineFunction = Callable[..., Coroutine[Any, Any, Any]]
-
-
-class TaskKind:
-    CPU = "cpu (holds the GIL)"
-    C_CODE = "cpu (C code, releases the GIL)"
-    WAIT = "i/o wait"
-    FILE_IO = "file i/o"
-    NET_IO = "socket i/o"
-    MIXED = "cpu + wait"
-    FAULT = "fault demo"
-    CUSTOM = "custom"
-
-
-@dataclass(frozen=True)
-class TaskSpec:
-    """One kind of task the user can pick."""
-
-    name: str
-    kind: str
-    description: str
-    function: TaskFunction
-    params: tuple[ParamSpec, ...] = ()
-    coroutine: CoroutineFunction | None = None  # native asyncio form, if the task has one
-    fixtures: tuple[str, ...] = ()  # run-level resources injected as parameters ("root", "url")
-    process_only: bool = False  # would take the app down with it in-process
-    builtin: bool = True
-    default_count: int = 8
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "description": self.description,
-            "params": [p.as_dict() for p in self.params],
-            "has_coroutine": self.coroutine is not None,
-            "process_only": self.process_only,
-            "default_count": self.default_count,
-        }
+__all__ = ["BUILTIN_TASKS", "TaskFunction", "TaskKind", "TaskRef", "TaskSpec",
+           "resolve_coroutine", "resolve_function"]
 
 
 def _p(name: str, type_: type, default: Any, help_: str, lo: float | None = None,
@@ -104,18 +67,6 @@ BUILTIN_TASKS: Mapping[str, TaskSpec] = {
                  process_only=True, default_count=2),
     )
 }
-
-# Keyword arguments injected by the runner, never set by the user.
-FIXTURE_PARAMS = frozenset({"root", "url"})
-
-
-@dataclass(frozen=True)
-class TaskRef:
-    """How a worker finds a task's code: a built-in name, or a custom spec string."""
-
-    name: str
-    custom: str | None = None  # "module:function" or "path/to/file.py:function"
-
 
 def resolve_function(ref: TaskRef) -> TaskFunction:
     if ref.custom is None:

@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QLine
 
 from engine.tasks import ParamError, ParamSpec, TaskSpec
 from gui import palette
+from gui.palette import ERROR_STYLE
 
-ERROR_STYLE = f"color: {palette.FAILED};"
 _INVALID_EDIT = f"QLineEdit {{ border: 2px solid {palette.FAILED}; }}"
 
 

@@ -152,8 +152,9 @@ class ErrorsPanel(QWidget):
             self.tree.addTopLevelItem(item)
         for col in range(3):
             self.tree.resizeColumnToContents(col)
-        if self.records:
-            self.tree.setCurrentItem(self.tree.topLevelItem(0))
+        first = self.tree.topLevelItem(0)
+        if self.records and first is not None:
+            self.tree.setCurrentItem(first)
         return len(self.records)
 
     def _selected(self, item: QTreeWidgetItem | None, _previous: object) -> None:

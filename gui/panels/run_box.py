@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
-from gui.params import ERROR_STYLE
+from gui.palette import ERROR_STYLE
 
 
 def _seconds(s: float) -> str:

@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, QTimer
 from engine import clock as _clock
 from engine.run.runner import Run
 from gui.bridge import RunBridge
-from gui.runbox import RunBox
+from gui.panels.run_box import RunBox
 
 # Built-in tasks stop within ~50 ms of a cancel; only after this long does the window say it
 # is waiting for tasks that ignore the stop and offer to leave them running.

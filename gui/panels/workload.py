@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import ast
 import os
+from typing import Any, cast
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -30,7 +32,8 @@ from engine.run.machine import usable_cores
 from engine.run.runner import ConfigError, RunConfig, check_config
 from engine.tasks import BUILTIN_TASKS
 from engine.workload import MAX_INSTANCES, Workload, build_workload, parse_settings
-from gui.params import ERROR_STYLE, ParamForm
+from gui.palette import ERROR_STYLE
+from gui.panels.params import ParamForm
 
 CUSTOM = "custom (module:function)"
 _REFUSED_SUFFIX = "  ⚠"
@@ -153,41 +156,46 @@ class WorkloadPanel(QWidget):
         self.custom_params.editingFinished.connect(self._edited)
         self.browse_button.clicked.connect(self._browse)
 
-    def _mark_unavailable_backends(self) -> None:
+    def _backend_item(self, row: int) -> QStandardItem:
         model = self.backend_combo.model()
+        # A combo box's own model: items that can be disabled, renamed and tipped one by one.
+        assert isinstance(model, QStandardItemModel)
+        return model.item(row)
+
+    def _mark_unavailable_backends(self) -> None:
         for row, cls in enumerate(BACKENDS.values()):
             avail = cls.availability()
-            item = model.item(row)
+            item = self._backend_item(row)
             if not avail.ok:
                 item.setEnabled(False)
                 item.setText(f"{cls.name} (unavailable)")
                 item.setToolTip(f"{cls.summary}\nunavailable: {avail.reason}")
             else:
                 item.setToolTip(cls.summary)
-        if not model.item(self.backend_combo.currentIndex()).isEnabled():
+        if not self._backend_item(self.backend_combo.currentIndex()).isEnabled():
             self.backend_combo.setCurrentIndex(0)
 
     # -- reading and writing the choices ---------------------------------------------------------
     @property
     def task_name(self) -> str:
-        return self.task_combo.currentData()
+        return cast(str, self.task_combo.currentData())  # (set as each item's data)
 
     @property
     def backend_name(self) -> str:
-        return self.backend_combo.currentData()
+        return cast(str, self.backend_combo.currentData())  # (set as each item's data)
 
     def backend_refusals(self) -> dict[str, str]:
         """Backend name -> why it cannot run the current workload (unavailable or refused)."""
         out = {}
-        model = self.backend_combo.model()
         for row in range(self.backend_combo.count()):
-            if model.item(row).text().endswith(_REFUSED_SUFFIX) or not model.item(row).isEnabled():
-                out[self.backend_combo.itemData(row)] = model.item(row).toolTip()
+            item = self._backend_item(row)
+            if item.text().endswith(_REFUSED_SUFFIX) or not item.isEnabled():
+                out[self.backend_combo.itemData(row)] = item.toolTip()
         return out
 
     def select_backend(self, name: str) -> None:
         index = self.backend_combo.findData(name)
-        if index >= 0 and self.backend_combo.model().item(index).isEnabled():
+        if index >= 0 and self._backend_item(index).isEnabled():
             self.backend_combo.setCurrentIndex(index)
 
     def select_task(self, name: str) -> None:
@@ -201,7 +209,7 @@ class WorkloadPanel(QWidget):
     def set_param(self, name: str, raw: str) -> None:
         self.params.editors[name].set_raw(raw)
 
-    def set_state(self, state: dict) -> None:
+    def set_state(self, state: dict[str, Any]) -> None:
         """Restore choices saved by ``state()``; unknown or stale values are ignored."""
         self._loading = True
         try:
@@ -224,7 +232,7 @@ class WorkloadPanel(QWidget):
             self._loading = False
         self._edited()
 
-    def state(self) -> dict:
+    def state(self) -> dict[str, Any]:
         self._remember_params()
         return {"task": self.task_name, "params": self._raw_params,
                 "custom_spec": self.custom_spec.text(),
@@ -280,7 +288,7 @@ class WorkloadPanel(QWidget):
         custom = name == CUSTOM
         self.custom_box.setVisible(custom)
         spec = None if custom else BUILTIN_TASKS[name]
-        self.task_about.setText("Your own function, run once per count." if custom
+        self.task_about.setText("Your own function, run once per count." if spec is None
                                 else f"<i>{spec.kind}</i> — {spec.description}")
         self.params.set_spec(spec, self._raw_params.get(name))
         if spec is not None and not self._loading:
@@ -381,9 +389,8 @@ class WorkloadPanel(QWidget):
         self.changed.emit()
 
     def _mark_refused_backends(self, workload: Workload) -> None:
-        model = self.backend_combo.model()
         for row, cls in enumerate(BACKENDS.values()):
-            item = model.item(row)
+            item = self._backend_item(row)
             if not item.isEnabled():
                 continue
             try:

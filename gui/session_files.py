@@ -19,20 +19,24 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+from PySide6.QtCore import QMimeData, QObject
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
 from engine.backends.registry import BACKENDS
 from engine.figures.explain import explain
+from engine.figures.result import RunResult
 from engine.files import session as sessions
 from engine.files.export import check_writable, write_json
 from engine.files.tables import COMPARE_HEADER, compare_rows, tasks_csv, to_csv, to_markdown
 from engine.files.trace import chrome_trace
-
-if TYPE_CHECKING:
-    from gui.main_window import MainWindow
+from gui.menus import add_action
+from gui.pages.compare import CompareView
+from gui.pages.sweep import SweepView
+from gui.panels.summary import ErrorsPanel, SummaryPanel
+from gui.plots.stack import LivePlots
+from gui.settings import Store
 
 log = logging.getLogger(__name__)
 
@@ -56,18 +60,55 @@ def _write_text(path: str, text: str) -> None:
             os.unlink(tmp)
 
 
+class SessionHost(Protocol):
+    """What the session files need of the window: what it shows, and where a file goes."""
+
+    @property
+    def running(self) -> bool:
+        """A run, comparison or sweep is in progress (no session opens meanwhile)."""
+
+    def show_status(self, text: str, error: bool = False) -> None:
+        """A one-line message under the window."""
+
+    def current_kind(self) -> str:
+        """The session kind of the page on show: "run", "compare" or "sweep"."""
+
+    def current_results(self) -> list[RunResult]:
+        """The runs the page on show holds (what Save and Export write)."""
+
+    def session_extra(self) -> dict[str, Any] | None:
+        """What a session of the page on show saves beyond its runs."""
+
+    def current_view(self) -> QWidget:
+        """The page on show (what the image export grabs)."""
+
+    def show_page(self, kind: str) -> None:
+        """Bring up the page of session kind ``kind``."""
+
+    def show_session(self, opened: sessions.Session) -> None:
+        """Rebuild the page of ``opened``'s kind from its runs."""
+
+
+def _rehearsal_page(kind: str) -> CompareView | SweepView | None:
+    """A fresh, hidden page for a session of ``kind``; None for a single run (the Live page)."""
+    pages: dict[str, type[CompareView | SweepView]] = {"compare": CompareView, "sweep": SweepView}
+    return pages[kind]() if kind in pages else None
+
+
 class SessionFiles(QObject):
-    """The File menu's actions for ``window``.
+    """The File menu's actions for the window.
 
     Args:
-        window: the main window; its ``current_kind()``, ``current_results()``,
-            ``session_extra()``, ``show_session()`` and ``current_view()`` say what to save and
-            where an opened session goes.
+        window: the window (the parent of dialogs, and its title names the session file).
+        host: the same window, seen through what this class needs of it.
+        store: where the recent files are remembered.
     """
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: QWidget, host: SessionHost, store: Store) -> None:
         super().__init__(window)
         self.window = window
+        self.host = host
+        self.store = store
         self.last_dir = ""
         #: The session file the window last opened or saved.
         self.current_path: str | None = None
@@ -75,10 +116,13 @@ class SessionFiles(QObject):
         #: or open.
         self.unsaved: set[str] = set()
         self._title = window.windowTitle()
-        window.sequence_done.connect(self._sequence_done)
 
     # -- menu ------------------------------------------------------------------------------------
-    def build_menu(self, menu: QMenu, action: Callable) -> None:
+    def build_menu(self, menu: QMenu) -> None:
+        def action(menu: QMenu, text: str, keys: tuple[str, ...],
+                   slot: Callable[[], object]) -> None:
+            add_action(menu, self.window, text, keys, slot)
+
         action(menu, "&Open session…", ("Ctrl+O",), self.open_dialog)
         self.recent_menu = menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
@@ -96,17 +140,17 @@ class SessionFiles(QObject):
             self.export_png, "PNG image (*.png)", ".png"))
 
     def _tell(self, text: str, error: bool = False) -> None:
-        self.window.show_status(text, error)
+        self.host.show_status(text, error)
 
     # -- recent files ----------------------------------------------------------------------------
     def recent(self) -> list[str]:
-        items = self.window.store.get_json(RECENT_KEY, [])
+        items = self.store.get_json(RECENT_KEY, [])
         return [p for p in items if isinstance(p, str)][:MAX_RECENT]
 
     def _remember(self, path: str) -> None:
         path = os.path.abspath(path)
         items = [path, *(p for p in self.recent() if p != path)][:MAX_RECENT]
-        self.window.store.set(RECENT_KEY, items)
+        self.store.set(RECENT_KEY, items)
         self.last_dir = os.path.dirname(path)
 
     def prune_recent(self) -> list[str]:
@@ -114,7 +158,7 @@ class SessionFiles(QObject):
         items = self.recent()
         kept = [p for p in items if os.path.isfile(p)]
         if len(kept) != len(items):
-            self.window.store.set(RECENT_KEY, kept)
+            self.store.set(RECENT_KEY, kept)
             gone = len(items) - len(kept)
             self._tell(f"{gone} recent file{'s' if gone != 1 else ''} no longer exist"
                        f"{'s' if gone == 1 else ''} and {'was' if gone == 1 else 'were'} "
@@ -133,9 +177,10 @@ class SessionFiles(QObject):
             self.recent_menu.addAction("(none)").setEnabled(False)
 
     # -- unsaved results -------------------------------------------------------------------------
-    def _sequence_done(self, results: list) -> None:
-        # The window shows the finished page before it emits, so the current page is its kind.
-        kind = self.window.current_kind()
+    def sequence_done(self, results: list[RunResult]) -> None:
+        """A comparison or sweep finished: its page holds unsaved results."""
+        # The window shows the finished page before it calls, so the current page is its kind.
+        kind = self.host.current_kind()
         if results and kind in SEQUENCE_KINDS:
             self.unsaved.add(kind)
             self._update_title()
@@ -172,8 +217,7 @@ class SessionFiles(QObject):
             return False
         for kind in pending:
             # Save writes the page on show: bring up the one to save.
-            page = self.window.compare_view if kind == "compare" else self.window.sweep_view
-            self.window.views.setCurrentWidget(page)
+            self.host.show_page(kind)
             path = self._ask_save_path(kind)
             if not path:
                 self._tell(f"not saved: the {_WORDS[kind]} is still unsaved", error=True)
@@ -196,7 +240,7 @@ class SessionFiles(QObject):
             ask_first: offer to save the unsaved page the file would replace (the menu's
                 opens do; a path from code replaces it as told).
         """
-        if self.window.running:
+        if self.host.running:
             self._tell("stop the run before opening a session", error=True)
             return False
         name = os.path.basename(path) or path
@@ -213,7 +257,7 @@ class SessionFiles(QObject):
             self._tell(f"{name} not opened: the unsaved results are still shown")
             return False
         try:
-            self.window.show_session(opened)
+            self.host.show_session(opened)
         except Exception as exc:  # noqa: BLE001 — the rehearsal passed; keep the window usable
             log.exception("showing session %s failed after its rehearsal", path)
             self._tell(f"cannot open {name}: {type(exc).__name__}: {exc}"[:300], error=True)
@@ -234,32 +278,26 @@ class SessionFiles(QObject):
         the window's own page would leave it half replaced. This costs one more build of the
         page (tens of milliseconds for a typical comparison).
         """
-        from gui.compare_view import CompareView
-        from gui.live_plots import LivePlots
-        from gui.summary import ErrorsPanel, SummaryPanel
-        from gui.sweep_view import SweepView
-
-        built: list = []
+        built: list[QObject] = []
         try:
-            if opened.kind == "compare":
-                built.append(CompareView())
-                built[-1].show_results(opened.runs)
-            elif opened.kind == "sweep":
-                built.append(SweepView())
-                built[-1].show_session(opened.runs, opened.extra)
+            page = _rehearsal_page(opened.kind)
+            if page is not None:
+                built.append(page)
+                page.show_session(opened.runs, opened.extra)
             else:
                 run = opened.runs[0]
                 cls = BACKENDS.get(run.backend)
                 cores = len(run.samples[0].per_core) if run.samples else None
-                built += [LivePlots(cores or None), SummaryPanel(), ErrorsPanel()]
-                built[0].replay(run, cls.uses_processes if cls else False)
-                built[0].end_run(run)
-                built[1].show_result(run, explain(run))
-                built[2].set_records(run.records)
+                plots, summary, errors = LivePlots(cores or None), SummaryPanel(), ErrorsPanel()
+                built += [plots, summary, errors]
+                plots.replay(run, cls.uses_processes if cls else False)
+                plots.end_run(run)
+                summary.show_result(run, explain(run))
+                errors.set_records(run.records)
         except Exception as exc:  # noqa: BLE001 — any failure means: do not show it
             log.exception("rehearsing a %s session failed", opened.kind)
-            page = {"compare": "Compare", "sweep": "Sweep"}.get(opened.kind, "Live")
-            return (f"the {page} page cannot show it "
+            name = {"compare": "Compare", "sweep": "Sweep"}.get(opened.kind, "Live")
+            return (f"the {name} page cannot show it "
                     f"({type(exc).__name__}: {' '.join(str(exc).split())[:120]})")
         finally:
             for widget in built:
@@ -274,23 +312,23 @@ class SessionFiles(QObject):
         return path
 
     def save_dialog(self) -> None:
-        if not self.window.current_results():
+        if not self.host.current_results():
             self._tell("nothing to save yet: finish a run, comparison or sweep first", True)
             return
-        path = self._ask_save_path(self.window.current_kind())
+        path = self._ask_save_path(self.host.current_kind())
         # The dialog has already asked before replacing an existing file.
         if path:
             self.save_path(path, overwrite=True)
 
     def save_path(self, path: str, overwrite: bool = False) -> bool:
         """Save what the current view shows as a session of its kind."""
-        results = self.window.current_results()
+        results = self.host.current_results()
         if not results:
             self._tell("nothing to save yet: finish a run, comparison or sweep first", True)
             return False
-        kind = self.window.current_kind()
+        kind = self.host.current_kind()
         try:
-            sessions.save(path, results, kind, self.window.session_extra(), overwrite=overwrite)
+            sessions.save(path, results, kind, self.host.session_extra(), overwrite=overwrite)
         except (OSError, ValueError) as exc:
             self._tell(f"not saved: {exc}", error=True)
             return False
@@ -310,7 +348,7 @@ class SessionFiles(QObject):
 
     def _export(self, path: str, what: str, write: Callable[[str], None],
                 needs_results: bool = True) -> bool:
-        if needs_results and not self.window.current_results():
+        if needs_results and not self.host.current_results():
             self._tell(f"nothing to export as {what} yet: finish a run first", error=True)
             return False
         try:
@@ -325,33 +363,33 @@ class SessionFiles(QObject):
         """Chrome trace of the current run or comparison (one process group per run)."""
         def write(p: str) -> None:
             check_writable(p)
-            write_json(p, chrome_trace(self.window.current_results()))
+            write_json(p, chrome_trace(self.host.current_results()))
         return self._export(path, "the Chrome trace", write)
 
     def export_tasks_csv(self, path: str) -> bool:
         return self._export(path, "the task records",
-                            lambda p: _write_text(p, tasks_csv(self.window.current_results())))
+                            lambda p: _write_text(p, tasks_csv(self.host.current_results())))
 
     def export_table_csv(self, path: str) -> bool:
         return self._export(path, "the results table", lambda p: _write_text(
-            p, to_csv(COMPARE_HEADER, compare_rows(self.window.current_results()))))
+            p, to_csv(COMPARE_HEADER, compare_rows(self.host.current_results()))))
 
     def export_table_markdown(self, path: str) -> bool:
         return self._export(path, "the results table", lambda p: _write_text(
-            p, to_markdown(COMPARE_HEADER, compare_rows(self.window.current_results()))))
+            p, to_markdown(COMPARE_HEADER, compare_rows(self.host.current_results()))))
 
     def export_png(self, path: str) -> bool:
         def write(p: str) -> None:
             check_writable(p)
-            if not self.window.current_view().grab().save(p, "PNG"):
+            if not self.host.current_view().grab().save(p, "PNG"):
                 raise OSError(f"could not write the image to {p}")
         return self._export(path, "the image", write, needs_results=False)
 
     # -- drag and drop ---------------------------------------------------------------------------
     @staticmethod
-    def dropped_path(mime: object) -> str | None:
+    def dropped_path(mime: QMimeData) -> str | None:
         """The one local .json file in a drag, if that is what it carries."""
-        urls = mime.urls() if mime.hasUrls() else []  # type: ignore[attr-defined]
+        urls = mime.urls() if mime.hasUrls() else []
         paths = [u.toLocalFile() for u in urls if u.isLocalFile()]
         if len(paths) == 1 and paths[0].lower().endswith(".json"):
             return paths[0]

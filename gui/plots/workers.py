@@ -16,9 +16,10 @@ from PySide6.QtWidgets import QWidget
 
 from engine.records import CpuSample, HostCpuSample, TaskStarted, WorkerId
 from gui import palette
-from gui.buffers import Series
-from gui.cpu_plot import CAPACITY
-from gui.plotstyle import PlotPanel, make_plot, set_font, short_host, swatch
+from gui.plots import TaskEvent
+from gui.plots.buffers import Series
+from gui.plots.cpu import CAPACITY
+from gui.plots.style import PlotPanel, make_plot, set_font, short_host, swatch
 
 Y_LABEL = "% of one core"
 # Beyond this many curves the plot is a blur; later workers still count in the sum.
@@ -100,7 +101,7 @@ class WorkerCpuPlot(PlotPanel):
         self.refresh()
 
     # -- data ------------------------------------------------------------------------------------
-    def add_task_events(self, events: list) -> None:
+    def add_task_events(self, events: list[TaskEvent]) -> None:
         new = False
         for event in events:
             if not isinstance(event, TaskStarted):

@@ -7,10 +7,12 @@ cluster hosts' cores, for a dask run on a cluster reached by address).
     └──────────────┴───────────────────────────────────────────────┘
 
 Rows share one x axis (seconds since each run's own start), so a slower backend's bars run
-visibly further right; the window links their x ranges and sets equal left-axis widths.
+visibly further right; the Compare page links their x ranges and sets equal left-axis widths.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 from PySide6.QtCore import Qt
@@ -21,10 +23,11 @@ from engine.figures.result import RunResult
 from engine.hosts import by_host
 from engine.records import CpuSample, HostCpuSample
 from gui import palette
-from gui.buffers import heatmap_columns
-from gui.plotstyle import LabelAxis, cpu_image, draw_cpu_image, make_plot, set_font, short_host
-from gui.replay import task_events, task_names
-from gui.timeline import Timeline
+from gui.plots.axes import LabelAxis
+from gui.plots.buffers import heatmap_columns
+from gui.plots.replay import task_events, task_names
+from gui.plots.style import cpu_image, draw_cpu_image, make_plot, set_font, short_host
+from gui.plots.timeline import Timeline
 
 STRIP_HEIGHT = 26
 # The bottom row's strip also carries the time axis: ticks and title need about this much more.
@@ -36,8 +39,8 @@ STRIP_Y_LABEL = "core"
 
 def _cpu_sources(result: RunResult) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[str]]:
     """(times, per-core values) per machine the run's work used, and a label per core row."""
-    rows: dict[str, list] = (dict(by_host(result.host_samples)) if result.host_samples
-                             else {"": list(result.samples)})
+    rows: dict[str, Sequence[CpuSample | HostCpuSample]] = (
+        dict(by_host(result.host_samples)) if result.host_samples else {"": list(result.samples)})
     sources, labels = [], []
     for host, samples in rows.items():
         if not samples:

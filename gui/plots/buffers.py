@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 
 class SampleRing:
@@ -34,7 +35,7 @@ class SampleRing:
     def clear(self) -> None:
         self._start = self._end = 0
 
-    def append(self, t: float, row: object) -> None:
+    def append(self, t: float, row: ArrayLike) -> None:
         if self._end == len(self._t):
             keep = self.capacity - 1
             self._t[:keep] = self._t[self._end - keep:self._end]
@@ -58,8 +59,8 @@ class SampleRing:
 class GrowArray:
     """A 1-D numpy array that appends in amortised O(1)."""
 
-    def __init__(self, dtype: type = float, capacity: int = 64) -> None:
-        self._a = np.zeros(capacity, dtype=dtype)
+    def __init__(self, dtype: DTypeLike = float, capacity: int = 64) -> None:
+        self._a: np.ndarray = np.zeros(capacity, dtype=dtype)
         self._n = 0
 
     def __len__(self) -> int:

@@ -8,13 +8,15 @@
     ├ results table (fastest marked)              │ speedup per backend, ideal line   ┤
     └─────────────────────────────────────────────┴───────────────────────────────────┘
 
-The page draws; the window runs (``gui.sequence.RunSequence``) and feeds it the bridge's
-signals for the run in progress, or whole results from a saved session.
+The page draws; ``gui.pages.controller`` runs the sequence and feeds the page, a
+``SequencePage``, the bridge's signals for the run in progress, or whole results from a saved
+session.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -33,12 +35,15 @@ from PySide6.QtWidgets import (
 
 from engine.figures.result import RunResult
 from engine.files.tables import COMPARE_HEADER, compare_rows, fastest
+from engine.run.runner import Run
 from engine.workload import Workload
 from gui import palette
-from gui.backend_list import BackendList
-from gui.compare_row import CompareRow
-from gui.params import ERROR_STYLE
-from gui.plotstyle import LabelAxis, make_plot, set_font, set_left_width
+from gui.pages.compare_row import CompareRow
+from gui.palette import ERROR_STYLE
+from gui.panels.backend_list import BackendList
+from gui.plots import TaskEvent
+from gui.plots.axes import LabelAxis
+from gui.plots.style import left_axis_width, make_plot, set_font, set_left_width
 
 FASTEST_MARK = " ★"
 # The time axis's title does not fit under the stacked rows at 720 px, so its unit is named here.
@@ -46,6 +51,8 @@ STRIP_LEGEND = ("x: seconds since each run's start · strips: CPU per core, "
                 "<span style='background:#00204C;color:white'>&nbsp;0 %"
                 "&nbsp;</span><span style='background:#FFEA46'>&nbsp;100 %&nbsp;</span>")
 SPEEDUP_LABEL = "speedup (× vs baseline)"
+# Lane names longer than this are cut: the rows' timelines need the room more.
+_MAX_LANE_NAME_PX = 220
 
 
 def with_baselines(results: Sequence[RunResult]) -> list[RunResult]:
@@ -199,17 +206,16 @@ class CompareView(QWidget):
         self.backends.setEnabled(not running)
         self.stop_button.setEnabled(running)
 
-    def step_started(self, index: int, total: int, label: str, run: object,
+    def step_started(self, index: int, total: int, label: str, run: Run,
                      origin: float) -> None:
         self._current = index
         self._origin = origin
-        names = run.config.workload.task_names  # type: ignore[attr-defined]
-        self.rows[index].begin(origin, names)
+        self.rows[index].begin(origin, run.config.workload.task_names)
         if index == 0:
             self.legend.setText(self.rows[0].legend_html())
         self.status.setText(f"{index + 1}/{total}: {label} running …")
 
-    def task_events(self, events: list) -> None:
+    def task_events(self, events: list[TaskEvent]) -> None:
         if 0 <= self._current < len(self.rows):
             self.rows[self._current].timeline.add_task_events(events)
 
@@ -260,6 +266,14 @@ class CompareView(QWidget):
         self._fill_chart(self.results)
         self._show_span(0.0)
 
+    def session_extra(self) -> None:
+        """A comparison is its runs: nothing else is saved."""
+        return None
+
+    def show_session(self, runs: Sequence[RunResult], extra: dict[str, Any]) -> None:
+        """Redraw a saved comparison (its ``extra`` holds nothing the page uses)."""
+        self.show_results(runs)
+
     # -- table and chart -------------------------------------------------------------------------
     def _fill_table(self, results: Sequence[RunResult]) -> None:
         rows = compare_rows(results)
@@ -281,8 +295,9 @@ class CompareView(QWidget):
                 if c == 0 and r < len(self.rows):
                     item.setForeground(QBrush(QColor(self.rows[r]._colour)))
                 self.table.setItem(r, c, item)
-        if best is not None:
-            self.table.item(best, 0).setToolTip("fastest run that completed every task")
+        cell = self.table.item(best, 0) if best is not None else None
+        if cell is not None:
+            cell.setToolTip("fastest run that completed every task")
         self.table.resizeColumnsToContents()
 
     def _fill_chart(self, results: Sequence[RunResult]) -> None:
@@ -320,12 +335,8 @@ class CompareView(QWidget):
 
     def _align_axes(self) -> None:
         # The rows read as one time axis only if their plots start at the same x pixel.
-        font = QFont(self.font())
-        font.setPointSize(self._font_size)
-        metrics = QFontMetrics(font)
         hint = max([r.timeline.lane_width_hint() for r in self.rows] or [0])
-        width = max(metrics.horizontalAdvance("1000"), min(hint, 220))
-        width += int(metrics.height() * 1.6) + 10
+        width = left_axis_width(self.font(), self._font_size, hint, _MAX_LANE_NAME_PX)
         for row in self.rows:
             set_left_width(row.timeline.plot, width)
             set_left_width(row.strip.plot, width)

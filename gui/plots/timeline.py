@@ -6,7 +6,8 @@ arrays with a single pen and brush (pyqtgraph's fast ``drawRects`` path; per-bar
 back to a Python loop and measured 5–8× slower). A finished task is an append to its bucket's
 arrays, so 100,000 bars cost a handful of items, and only buckets that changed are re-sent.
 
-Running tasks share one more item whose widths grow every frame.
+Running tasks share one more item whose widths grow every frame. Each item is a
+``gui.plots.bars.Bars``, which draws only the bars in view.
 
 Lanes come from ``engine.figures.lanes.LaneAssigner`` as events arrive. The engine guarantees that a
 worker's "finished" reaches us before its next "started", so a start on a busy worker means a
@@ -19,16 +20,25 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.Qt.internals import PrimitiveArray
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QCursor, QFont, QPainter, QPainterPath
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QCursor, QFont
 from PySide6.QtWidgets import QToolTip, QWidget
 
 from engine.figures.lanes import Lane, LaneAssigner
 from engine.records import TaskFinished, TaskRecord, TaskStarted, TaskStatus
 from gui import palette
-from gui.buffers import GrowArray
-from gui.plotstyle import TIME_LABEL, LabelAxis, PlotPanel, make_plot, set_font, short_host, swatch
+from gui.plots import TaskEvent
+from gui.plots.axes import LabelAxis
+from gui.plots.bars import Bars
+from gui.plots.buffers import GrowArray
+from gui.plots.style import (
+    TIME_LABEL,
+    PlotPanel,
+    make_plot,
+    set_font,
+    short_host,
+    swatch,
+)
 
 Y_LABEL = "worker"
 BAR_HEIGHT = 0.8
@@ -36,10 +46,6 @@ _STATE_COLOURS = {"failed": palette.FAILED, "lost": palette.LOST,
                   "cancelled": palette.CANCELLED}
 _STATE_OF = {TaskStatus.ERROR: "failed", TaskStatus.TIMEOUT: "failed",
              TaskStatus.LOST: "lost", TaskStatus.CANCELLED: "cancelled"}
-# Below this many bars in one item, drawing them all costs less than picking the visible ones.
-_CULL_FROM = 2000
-# Bars narrower than this on screen (on average, in view) are drawn without outlines.
-_OUTLINE_MIN_PX = 4
 
 
 @dataclass(frozen=True)
@@ -51,57 +57,8 @@ class BucketKey:
     level: int
 
 
-class _Bars(pg.BarGraphItem):
-    """A BarGraphItem whose hit shape is its bounding box and that draws only what is in view.
-
-    The stock ``shape()`` adds every rectangle to a QPainterPath in a Python loop, and Qt asks
-    for it on mouse moves: seconds per hover with 100,000 bars. Hover is handled by
-    ``Timeline.describe_at`` instead.
-    """
-
-    def __init__(self, **opts: object) -> None:
-        # pyqtgraph's own C-array wrapper (what BarGraphItem draws from): handing QPainter a
-        # list of QRectF instead costs more than the drawing it saves.
-        self._shown = PrimitiveArray(QRectF, 4)
-        super().__init__(**opts)
-
-    def shape(self) -> QPainterPath:
-        path = QPainterPath()
-        path.addRect(self.boundingRect())
-        return path
-
-    def paint(self, painter: QPainter, *args: object) -> None:
-        # Qt strokes the outline of every rectangle it is given, in view or not: with 100,000
-        # bars and the last 5 s of a 50-s run in view, a repaint took 41 ms, 17 ms with only
-        # the bars that reach into the view (plus two pixels for the pen) handed over. The rest
-        # would draw no pixel anyway. (Uses BarGraphItem's internals, as of pyqtgraph 0.14.)
-        #
-        # Level of detail: when the bars in view average under _OUTLINE_MIN_PX wide, their
-        # 1-px outlines would cover most of each bar (and hide its CPU shading), and stroking
-        # them was ~85 % of a 122 ms full repaint of 100,000 bars; fills alone take ~12 ms.
-        view, box = self.viewRect(), self.getViewBox()
-        rects = self._rectarray.ndarray()
-        if not self._singleColor or view is None or box is None or len(rects) < _CULL_FROM:
-            super().paint(painter, *args)
-            return
-        px_x, px_y = (abs(s) for s in box.viewPixelSize())
-        x0, y0 = rects[:, 0], rects[:, 1]
-        keep = ((x0 <= view.right() + 2 * px_x) & (x0 + rects[:, 2] >= view.left() - 2 * px_x)
-                & (y0 <= view.bottom() + 2 * px_y) & (y0 + rects[:, 3] >= view.top() - 2 * px_y))
-        shown = rects[keep]
-        dense = len(shown) > 0 and float(shown[:, 2].mean()) < _OUTLINE_MIN_PX * px_x
-        if len(shown) == len(rects) and not dense:
-            super().paint(painter, *args)
-            return
-        self._shown.resize(len(shown))
-        self._shown.ndarray()[:] = shown
-        painter.setPen(Qt.PenStyle.NoPen if dense else self._sharedPen)
-        painter.setBrush(self._sharedBrush)
-        painter.drawRects(*self._shown.drawargs())
-
-
 class _Bucket:
-    def __init__(self, key: BucketKey, item: _Bars) -> None:
+    def __init__(self, key: BucketKey, item: Bars) -> None:
         self.key = key
         self.item = item
         self.start = GrowArray()
@@ -148,7 +105,7 @@ class Timeline(PlotPanel):
         item.setAutoVisible(y=False)
         item.enableAutoRange(axis="x", enable=False)
         self.plot.setMouseEnabled(x=True, y=True)
-        self.running_item = _Bars(x0=[], width=[], y=[], height=BAR_HEIGHT,
+        self.running_item = Bars(x0=[], width=[], y=[], height=BAR_HEIGHT,
                                   pen=pg.mkPen(palette.RUNNING_EDGE, width=1),
                                   brush=QBrush(QColor(palette.RUNNING_EDGE),
                                                Qt.BrushStyle.BDiagPattern))
@@ -222,7 +179,7 @@ class Timeline(PlotPanel):
         return self._colours[name]
 
     # -- events ----------------------------------------------------------------------------------
-    def add_task_events(self, events: list) -> None:
+    def add_task_events(self, events: list[TaskEvent]) -> None:
         dirty: set[BucketKey] = set()
         lanes_before = len(self.lanes.lanes)
         for event in events:
@@ -255,7 +212,11 @@ class Timeline(PlotPanel):
             self.lanes.finish(record.id)
         else:
             return None  # cancelled before it started: no bar
-        start = record.started if record.started is not None else running[0].started
+        if record.started is not None:
+            start = record.started
+        else:  # only a task that started live gets here without a start of its own
+            assert running is not None
+            start = running[0].started
         end = record.finished if record.finished is not None else start
         key = self.key_for(record)
         bucket = self.buckets.get(key) or self._new_bucket(key)
@@ -280,7 +241,7 @@ class Timeline(PlotPanel):
     def _new_bucket(self, key: BucketKey) -> _Bucket:
         alpha = palette.EFFICIENCY_ALPHA[key.level] if key.state == "ok" else 230
         # A darker edge keeps back-to-back tasks in one lane apart at every fill level.
-        item = _Bars(x0=[], width=[], y=[], height=BAR_HEIGHT,
+        item = Bars(x0=[], width=[], y=[], height=BAR_HEIGHT,
                      pen=pg.mkPen(QColor(key.colour).darker(160), width=1),
                      brush=pg.mkBrush(palette.with_alpha(key.colour, alpha)))
         # Failures on top, so a red bar is never hidden under a thin ok one at a zoomed-out scale.

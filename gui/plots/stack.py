@@ -1,4 +1,4 @@
-"""The live page's stack of plots on one time axis, and which data goes to which plot.
+"""The Live page's stack of plots on one time axis, and which data goes to which plot.
 
     CPU per core            this machine (CpuSample.per_core)
     CPU per cluster host    a Dask cluster's hosts (HostCpuSample), shown only for such runs
@@ -6,23 +6,25 @@
                             worker processes (HostCpuSample.processes)
     Tasks per worker        the timeline (TaskStarted / TaskFinished)
 
-The window hands every batch from the bridge to ``add_samples`` / ``add_task_events``; routing
-by sample type lives here, once, for live runs and replayed ones alike.
+Every batch from the bridge reaches ``add_samples`` / ``add_task_events``; routing by sample
+type lives here, once, for live runs and replayed ones alike.
 """
 
 from __future__ import annotations
 
+import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSplitter, QWidget
 
 from engine.figures.result import RunResult
 from engine.records import CpuSample, HostCpuSample
-from gui.cpu_plot import CpuPlot
-from gui.host_cpu import HostCpuPlot
-from gui.plotstyle import PlotPanel, set_left_width
-from gui.replay import task_events, task_names
-from gui.timeline import Timeline
-from gui.worker_cpu import WorkerCpuPlot
+from gui.plots import Sample, TaskEvent
+from gui.plots.cpu import CpuPlot
+from gui.plots.hosts import HostCpuPlot
+from gui.plots.replay import task_events, task_names
+from gui.plots.style import PlotPanel, set_left_width
+from gui.plots.timeline import Timeline
+from gui.plots.workers import WorkerCpuPlot
 
 # Height shares of CPU per core, CPU per cluster host, CPU per worker and the timeline.
 _SHARES = (30, 0, 25, 45)
@@ -50,12 +52,12 @@ class LivePlots(QSplitter):
         return (self.cpu_plot, self.host_cpu, self.worker_cpu, self.timeline)
 
     @property
-    def followers(self) -> list:
+    def followers(self) -> list[pg.PlotWidget]:
         """The plots that follow the timeline's time axis."""
         return [self.cpu_plot.plot, self.host_cpu.plot, self.worker_cpu.plot]
 
     # -- a run -----------------------------------------------------------------------------------
-    def begin_run(self, origin: float, names: list[str], uses_processes: bool,
+    def begin_run(self, origin: float, names: tuple[str, ...], uses_processes: bool,
                   on_cluster: bool) -> None:
         self.timeline.begin_run(origin, names)
         self.worker_cpu.begin_run(origin, uses_processes, on_cluster)
@@ -75,11 +77,11 @@ class LivePlots(QSplitter):
             others[1] = round(total * _HOST_SHARE)
             self.setSizes(others)
 
-    def add_task_events(self, events: list) -> None:
+    def add_task_events(self, events: list[TaskEvent]) -> None:
         self.timeline.add_task_events(events)
         self.worker_cpu.add_task_events(events)
 
-    def add_samples(self, samples: list) -> None:
+    def add_samples(self, samples: list[Sample]) -> None:
         local = [s for s in samples if isinstance(s, CpuSample)]
         hosts = [s for s in samples if isinstance(s, HostCpuSample)]
         if local:

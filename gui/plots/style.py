@@ -1,13 +1,13 @@
-"""Shared look of the three plots: white background, readable fonts, aligned left axes.
+"""Shared look of the plots: white background, readable fonts, aligned left axes.
 
 The CPU plots and the timeline share one x axis (seconds since run start); for their data to
-line up vertically their left axes must be exactly as wide, so every plot here gets its left axis
-width from ``set_left_width`` and the window sets the same value on all of them.
+line up vertically their left axes must be exactly as wide, so every plot in a stack (the Live
+page's, a comparison's rows) gets the one width ``left_axis_width`` computes, by
+``set_left_width``.
 """
 
 from __future__ import annotations
 
-import math
 import re
 
 import numpy as np
@@ -19,48 +19,6 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 from gui import palette
 
 TIME_LABEL = "time since run start (s)"
-
-
-class LabelAxis(pg.AxisItem):
-    """A left axis naming rows (lanes, cores) at integer positions, thinning the names so they
-    never overlap at any height or text size. With ``labels`` None it is a plain number axis."""
-
-    def __init__(self) -> None:
-        super().__init__("left")
-        self.labels: list[str] | None = None
-
-    def set_labels(self, labels: list[str] | None) -> None:
-        self.labels = labels
-        self.picture = None
-        self.update()
-
-    def width_hint(self) -> int:
-        """Pixels the longest row name needs at the current tick font."""
-        metrics = QFontMetrics(self.style.get("tickFont") or QFont())
-        return max([metrics.horizontalAdvance(t) for t in self.labels or []] or [0])
-
-    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:  # noqa: N802, N803
-        if self.labels is None:
-            return super().tickValues(minVal, maxVal, size)
-        low, high = sorted((minVal, maxVal))  # reversed when the view is inverted
-        n = len(self.labels)
-        lo, hi = max(0, math.ceil(low)), min(n - 1, math.floor(high))
-        if n == 0 or hi < lo or size <= 0:
-            return []
-        font = self.style.get("tickFont") or QFont()
-        per_row = size / max(1e-9, high - low)
-        step = max(1, math.ceil((QFontMetrics(font).height() + 1) / per_row))
-        first = -(-lo // step) * step
-        return [(step, list(range(first, hi + 1, step)))]
-
-    def tickStrings(self, values: list, scale: float, spacing: float) -> list[str]:  # noqa: N802
-        if self.labels is None:
-            return super().tickStrings(values, scale, spacing)
-        out = []
-        for v in values:
-            i = int(round(v))
-            out.append(self.labels[i] if 0 <= i < len(self.labels) else "")
-        return out
 
 
 def short_host(host: str, chars: int = 14) -> str:
@@ -79,8 +37,8 @@ def cpu_image() -> pg.ImageItem:
 
 def draw_cpu_image(image: pg.ImageItem,
                    columns: tuple[float, float, np.ndarray] | None, origin: float) -> None:
-    """Show ``gui.buffers.heatmap_columns`` output on the time axis (seconds since ``origin``),
-    row i at y = i."""
+    """Show ``gui.plots.buffers.heatmap_columns`` output on the time axis (seconds since
+    ``origin``), row i at y = i."""
     if columns is None or not columns[2].size:
         image.clear()
         return
@@ -89,7 +47,7 @@ def draw_cpu_image(image: pg.ImageItem,
     image.setRect(QRectF(start - origin, -0.5, len(data) * dt, data.shape[1]))
 
 
-def make_plot(y_label: str, axis_items: dict | None = None) -> pg.PlotWidget:
+def make_plot(y_label: str, axis_items: dict[str, pg.AxisItem] | None = None) -> pg.PlotWidget:
     """A PlotWidget styled for live data: light grid, no antialiasing, clip to view."""
     widget = pg.PlotWidget(background=palette.BACKGROUND, axisItems=axis_items)
     item = widget.getPlotItem()
@@ -133,6 +91,27 @@ def set_left_width(widget: pg.PlotWidget, width: int) -> None:
     widget.getPlotItem().getAxis("left").setWidth(width)
 
 
+def left_axis_width(font: QFont, point_size: int, label_px: int, max_label_px: int) -> int:
+    """The left-axis width, in pixels, that plots sharing one time axis all get.
+
+    Plots stacked on one time axis only read as one if their data starts at the same x pixel,
+    so every plot in a stack gets this same width: room for tick numbers up to "1000" or for
+    the longest row name (``label_px``, but at most ``max_label_px``: longer names are cut
+    rather than allowed to squeeze the data), plus the rotated axis title.
+
+    Args:
+        font: the text's family (the widget's font); ``point_size`` sets its size.
+        point_size: the window's text size.
+        label_px: what the longest row name needs (``LabelAxis.width_hint``).
+        max_label_px: the most the row names may take.
+    """
+    sized = QFont(font)
+    sized.setPointSize(point_size)
+    metrics = QFontMetrics(sized)
+    room = max(metrics.horizontalAdvance("1000"), min(label_px, max_label_px))
+    return room + int(metrics.height() * 1.6) + 10
+
+
 def swatch(colour: str, text: str, glyph: str = "■") -> str:
     """Rich-text legend entry: a coloured glyph and its meaning."""
     return f'<span style="color:{colour}">{glyph}</span>&nbsp;{text}'
@@ -161,6 +140,10 @@ class PlotPanel(QWidget):
         layout.setSpacing(0)
         layout.addLayout(self._header)
         layout.addWidget(plot, 1)
+
+    def set_font_size(self, point_size: int) -> None:
+        """Apply the window's text size to the plot (each panel knows its own titles)."""
+        raise NotImplementedError
 
     def add_control(self, widget: QWidget) -> None:
         self._header.addWidget(widget)

@@ -34,12 +34,13 @@ from PySide6.QtWidgets import (
 from engine.backends.registry import BACKENDS
 from engine.figures import sweep
 from engine.figures.result import RunResult
-from engine.run.runner import ConfigError
+from engine.run.runner import ConfigError, Run
 from engine.workload import Workload
 from gui import palette
-from gui.backend_list import BackendList
-from gui.params import ERROR_STYLE
-from gui.plotstyle import make_plot, set_font
+from gui.palette import ERROR_STYLE
+from gui.panels.backend_list import BackendList
+from gui.plots import TaskEvent
+from gui.plots.style import make_plot, set_font
 
 SPEEDUP_LABEL = "speedup (× vs sequential)"
 EFFICIENCY_LABEL = "efficiency (%)"
@@ -47,7 +48,11 @@ EFFICIENCY_LABEL = "efficiency (%)"
 
 @dataclass(frozen=True)
 class _Point:
-    """What the engine's sweep helpers read from a point, for runs loaded from a file."""
+    """What the engine's sweep helpers read from a point, for runs loaded from a file.
+
+    A saved sweep has no ``RunConfig`` to rebuild a ``SweepPoint`` from, only each run's
+    backend; so the page's points are ``SweepPoint``s or these, typed ``Any`` where both go.
+    """
 
     value: str
     baseline_only: bool
@@ -182,9 +187,15 @@ class SweepView(QWidget):
         return planned
 
     # -- progress --------------------------------------------------------------------------------
-    def step_started(self, index: int, total: int, label: str, run: object,
+    def step_started(self, index: int, total: int, label: str, run: Run,
                      origin: float) -> None:
         self.status.setText(f"{index + 1}/{total}: {label} running …")
+
+    def task_events(self, events: list[TaskEvent]) -> None:
+        """Nothing to draw: the page shows each run once it has finished."""
+
+    def frame(self, now: float) -> None:
+        """Nothing moves while a run lasts: the plots grow a point per finished run."""
 
     def step_finished(self, index: int, result: RunResult) -> None:
         self.points.append(self._planned[index])
@@ -206,10 +217,12 @@ class SweepView(QWidget):
 
     def show_session(self, runs: Sequence[RunResult], extra: dict[str, Any]) -> None:
         """Redraw a saved sweep; a file without sweep points is shown as one point per run."""
-        info = extra.get("sweep") if isinstance(extra.get("sweep"), dict) else {}
-        raw = info.get("points") if isinstance(info.get("points"), list) else []
+        saved = extra.get("sweep")
+        info: dict[str, Any] = saved if isinstance(saved, dict) else {}
+        saved_points = info.get("points")
+        raw: list[Any] = saved_points if isinstance(saved_points, list) else []
         knob = str(info.get("knob", "run"))
-        points = []
+        points: list[Any] = []
         for i, run in enumerate(runs):
             p = raw[i] if i < len(raw) and isinstance(raw[i], dict) else {}
             points.append(_Point(str(p.get("value", i + 1)), bool(p.get("baseline_only")),

@@ -16,9 +16,9 @@ from PySide6.QtWidgets import QCheckBox, QWidget
 from engine import clock as _clock
 from engine.records import CpuSample
 from gui import palette
-from gui.buffers import SampleRing, heatmap_columns
-from gui.plotstyle import (
-    LabelAxis,
+from gui.plots.axes import LabelAxis
+from gui.plots.buffers import SampleRing, heatmap_columns
+from gui.plots.style import (
     PlotPanel,
     cpu_image,
     draw_cpu_image,

@@ -1,0 +1,62 @@
+"""What a task is, apart from where tasks come from: ``TaskSpec``, ``TaskKind``, ``TaskRef``.
+
+Its own module so that the registry of built-ins (``registry``) and the loader of custom
+functions (``custom``) can both build specs without importing each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from engine.tasks.params import ParamSpec
+
+TaskFunction = Callable[..., Any]
+CoroutineFunction = Callable[..., Coroutine[Any, Any, Any]]
+
+
+class TaskKind:
+    CPU = "cpu (holds the GIL)"
+    C_CODE = "cpu (C code, releases the GIL)"
+    WAIT = "i/o wait"
+    FILE_IO = "file i/o"
+    NET_IO = "socket i/o"
+    MIXED = "cpu + wait"
+    FAULT = "fault demo"
+    CUSTOM = "custom"
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One kind of task the user can pick."""
+
+    name: str
+    kind: str
+    description: str
+    function: TaskFunction
+    params: tuple[ParamSpec, ...] = ()
+    coroutine: CoroutineFunction | None = None  # native asyncio form, if the task has one
+    fixtures: tuple[str, ...] = ()  # run-level resources injected as parameters ("root", "url")
+    process_only: bool = False  # would take the app down with it in-process
+    builtin: bool = True
+    default_count: int = 8
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "description": self.description,
+            "params": [p.as_dict() for p in self.params],
+            "has_coroutine": self.coroutine is not None,
+            "process_only": self.process_only,
+            "default_count": self.default_count,
+        }
+
+
+@dataclass(frozen=True)
+class TaskRef:
+    """How a worker finds a task's code: a built-in name, or a custom spec string."""
+
+    name: str
+    custom: str | None = None  # "module:function" or "path/to/file.py:function"
