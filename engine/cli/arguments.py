@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 
 from engine.backends.registry import get_backend as get_backend_class
 from engine.files import outputs, session
+from engine.files.lessons import Lesson, LessonError, find_lesson
 from engine.files.outputs import Target
 from engine.run.config import ConfigError, RunConfig, check_config
 from engine.workload import Workload, build_workload, parse_settings
@@ -81,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
     p_list = sub.add_parser("list", help="tasks and backends")
     p_list.add_argument("--json", action="store_true", help="machine-readable output")
+    p_list.add_argument("--lessons", action="store_true",
+                        help="the lessons shipped in resources/lessons, in a talk's order")
 
     p_run = sub.add_parser("run", help="run a workload on one backend", **_CONTRACT)
     _workload_options(p_run, task_required=True)
@@ -105,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     _workload_options(p_gui, task_required=False)
     p_gui.add_argument("--backend", metavar="B")
     p_gui.add_argument("--session", metavar="FILE", help="open a saved session (no re-run)")
+    p_gui.add_argument("--lesson", metavar="NAME",
+                       help="set up a lesson (a name from `list --lessons`, or a .json file)")
     p_gui.add_argument("--start", action="store_true", help="start the run at once")
     p_gui.add_argument("--screenshot", metavar="FILE", help="save a PNG when the run ends")
     p_gui.add_argument("--exit-after-run", action="store_true", help="quit when the run ends")
@@ -120,6 +125,7 @@ class GuiRequest:
     screenshot: str | None
     exit_after_run: bool
     session: session.Session | None = None
+    lesson: Lesson | None = None
 
 
 def workload_for(args: argparse.Namespace) -> Workload:
@@ -157,6 +163,8 @@ def planned_outputs(args: argparse.Namespace) -> list[Target]:
 def parse_gui_args(argv: Sequence[str]) -> GuiRequest:
     """Check ``gui`` arguments without opening a window (bad ones exit 2 before any Qt)."""
     args = build_parser().parse_args(["gui", *argv])
+    if args.lesson is not None:
+        return _gui_lesson(args)
     config = None
     if args.task or args.backend:
         if not args.task:
@@ -178,3 +186,30 @@ def parse_gui_args(argv: Sequence[str]) -> GuiRequest:
         except session.SessionError as exc:
             raise UsageError(str(exc)) from None
     return GuiRequest(config, args.start, args.screenshot, args.exit_after_run, opened)
+
+
+def _gui_lesson(args: argparse.Namespace) -> GuiRequest:
+    """``gui --lesson NAME [--start]``: the lesson is read and its runs checked here, so a bad
+    lesson exits 2 with its one line before any window opens."""
+    from engine.run.lesson_plan import configs  # the run layer, for check_config
+
+    clash = [flag for flag, given in (("--task", args.task), ("--backend", args.backend),
+                                      ("--session", args.session)) if given]
+    if clash:
+        raise UsageError(f"--lesson sets up the workload and backends itself; drop "
+                         f"{', '.join(clash)}")
+    try:
+        lesson = find_lesson(args.lesson)
+        reason = lesson.unavailable()
+        if reason is None:
+            configs(lesson)
+    except LessonError as exc:
+        raise UsageError(str(exc)) from None
+    if reason is not None and args.start:
+        raise UsageError(f"{lesson.where}: cannot be started here: {reason}")
+    if args.screenshot:
+        try:
+            outputs.check_target("--screenshot", args.screenshot, replace=True)
+        except outputs.TargetError as exc:
+            raise UsageError(str(exc)) from None
+    return GuiRequest(None, args.start, args.screenshot, args.exit_after_run, lesson=lesson)

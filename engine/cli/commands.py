@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from engine.backends.registry import BACKENDS
-from engine.cli import report
+from engine.cli import lesson_report, report
 from engine.cli.arguments import (
     GuiRequest,
     UsageError,
@@ -51,6 +51,7 @@ from engine.cli.running import Io, Make, document_payloads, execute, finish, run
 from engine.cli.signals import StopSignals, signal_line
 from engine.figures import sweep
 from engine.files import tables
+from engine.files.lessons import LessonError, list_lessons
 from engine.files.outputs import GuardedStream, Target
 from engine.run.config import ConfigError, RunConfig
 from engine.run.machine import machine_info
@@ -64,6 +65,8 @@ __all__ = [
 
 
 def cmd_list(args: argparse.Namespace, io: Io) -> int:
+    if args.lessons:
+        return _list_lessons(args, io)
     backends = [{"name": n, "summary": c.summary, "available": c.availability().ok,
                  "reason": c.availability().reason, "processes": c.uses_processes}
                 for n, c in BACKENDS.items()]
@@ -73,6 +76,20 @@ def cmd_list(args: argparse.Namespace, io: Io) -> int:
         io.out.write("\n")
         return EXIT_OK
     io.out.write(report.list_text(backends))
+    return EXIT_OK
+
+
+def _list_lessons(args: argparse.Namespace, io: Io) -> int:
+    try:
+        found = list_lessons()
+    except LessonError as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        json.dump({"lessons": [lesson_report.entry(entry) for entry in found]}, io.out,
+                  indent=1, ensure_ascii=False)
+        io.out.write("\n")
+    else:
+        io.out.write(lesson_report.text(found))
     return EXIT_OK
 
 
