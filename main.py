@@ -60,7 +60,7 @@ def main(argv: list[str]) -> int:
     from gui.app import run_app
 
     return run_app(request.config, request.start, request.screenshot, request.exit_after_run,
-                   session=request.session)
+                   session=request.session, lesson=request.lesson)
 
 
 class _Stopped(KeyboardInterrupt):

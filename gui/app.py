@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from engine.cli.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from engine.figures.result import RunResult
+from engine.files.lessons import Lesson
 from engine.files.session import Session
 from engine.run.runner import RunConfig
 
@@ -59,7 +60,8 @@ def _restore_signals(previous: dict[int, Any]) -> None:
 
 def run_app(config: RunConfig | None = None, start: bool = False,
             screenshot: str | None = None, exit_after_run: bool = False,
-            settings_path: str | None = None, session: Session | None = None) -> int:
+            settings_path: str | None = None, session: Session | None = None,
+            lesson: Lesson | None = None) -> int:
     """Show the main window and run the Qt event loop until it closes.
 
     Args:
@@ -73,6 +75,8 @@ def run_app(config: RunConfig | None = None, start: bool = False,
             platform's store).
         session: a loaded session (``engine.files.session.load``) to show at once, as recorded; with
             ``exit_after_run`` the window quits shortly after showing it.
+        lesson: a lesson to set up (``gui --lesson``); with ``start`` it is run at once, on
+            its page (a comparison or sweep counts as the run).
 
     Returns:
         0 when the window closed normally or the run was all ok; 1 when the run had failed or
@@ -86,6 +90,8 @@ def run_app(config: RunConfig | None = None, start: bool = False,
         window.workload.set_config(config)
     if session is not None:
         window.show_session(session)
+    if lesson is not None:
+        window.lessons.open(lesson)
     window.show()
     outcome = {"code": EXIT_OK, "shot": False}
 
@@ -105,9 +111,25 @@ def run_app(config: RunConfig | None = None, start: bool = False,
 
     previous_handlers = _close_on_signals(window)
     window.run_done.connect(finished)
+
+    def sequence_finished(results: list[RunResult]) -> None:
+        # A lesson's comparison or sweep is its run: every step must have been ok.
+        for result in results:
+            if not result.ok:
+                finished(result)
+                return
+        if results:
+            finished(results[-1])
+
+    window.sequence_done.connect(sequence_finished)
     app.aboutToQuit.connect(save_shot)
     app.setQuitOnLastWindowClosed(True)
-    if start and config is not None:
+    if start and lesson is not None:
+        if not window.lessons.run():
+            outcome["code"] = EXIT_USAGE
+            if exit_after_run:
+                QTimer.singleShot(_SETTLE_MS, window.close)
+    elif start and config is not None:
         if window.start_run(config) is None:
             outcome["code"] = EXIT_USAGE
             if exit_after_run:

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QSplitter,
     QTabWidget,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -34,12 +35,14 @@ from engine.figures.result import RunResult
 from engine.files.session import Session
 from engine.run.runner import ConfigError, Run, RunConfig
 from gui.bridge import RunBridge
+from gui.lessons import LessonPlayer
 from gui.menus import add_action
 from gui.pages.compare import CompareView
 from gui.pages.controller import SequenceController
 from gui.pages.live import LivePage
 from gui.pages.stop_flow import StopFlow
 from gui.pages.sweep import SweepView
+from gui.panels.lesson_banner import LessonBanner
 from gui.panels.side import SidePanel
 from gui.plots.style import left_axis_width
 from gui.session_files import SessionFiles
@@ -85,11 +88,14 @@ class MainWindow(QMainWindow):
                                             self.sweep_view, self.show_page, self)
         self.files = SessionFiles(self, self, self.store)
         self.stopping = StopFlow(self.bridge, self.run_box, self)
+        self.lesson_banner = LessonBanner()
+        self.lessons = LessonPlayer(self, self.lesson_banner, self)
         self.baselines: dict[str, float] = {}  # workload label -> last sequential wall time
         self._closed = False
         self._font_size = max(11, QApplication.font().pointSize())
         self._build_layout()
         self._build_actions()
+        self.lessons.install(self.menuBar().addMenu("&Lessons"))
         self._connect()
         self._restore()
         self.bridge.start_idle_monitor()
@@ -101,7 +107,12 @@ class MainWindow(QMainWindow):
         self.views.addTab(self.sweep_view, "Sweep")
         self.main_split = QSplitter(Qt.Orientation.Horizontal)
         self.main_split.addWidget(self.side)
-        self.main_split.addWidget(self.views)
+        right = QWidget()  # the lesson's words above the pages they are about
+        column = QVBoxLayout(right)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.lesson_banner)
+        column.addWidget(self.views, 1)
+        self.main_split.addWidget(right)
         self.main_split.setStretchFactor(1, 1)
         self.main_split.setSizes([360, 920])
         self.setCentralWidget(self.main_split)
@@ -355,6 +366,7 @@ class MainWindow(QMainWindow):
         if not busy:
             self.sequences.set_workload(workload)
         self.run_box.run_button.setToolTip(self.workload.problem or "Start the run (Ctrl+R)")
+        self.lessons.update_actions()
 
     # -- closing ---------------------------------------------------------------------------------
     def shutdown(self, timeout_s: float = 3.0) -> bool:
