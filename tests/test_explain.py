@@ -67,3 +67,24 @@ def test_threads_on_a_machine_other_programs_fill_are_not_pinned_on_the_gil_alon
 def test_sleeping_tasks_on_a_quiet_machine_mostly_waited():
     said = text(made_up("thread-pool", "sleep", 4, 4, 0.01, (3.0, 2.0)))
     assert "The tasks mostly waited" in said
+
+
+def free_threaded(result: RunResult) -> RunResult:
+    import dataclasses
+
+    machine = dataclasses.replace(MACHINE, free_threaded_build=True, gil_enabled=False)
+    return dataclasses.replace(result, machine=machine)
+
+
+def test_a_free_threaded_build_says_so_and_never_blames_the_gil():
+    # No free-threaded interpreter runs on this machine: the machine info is faked.
+    scaling = text(free_threaded(made_up("thread-pool", "primes", 2, 2, 0.95, (96.0, 95.0))))
+    assert "GIL disabled (a free-threaded build)" in scaling
+    assert "with the GIL disabled they run Python in parallel" in scaling
+    assert "the GIL lets one thread run Python at a time" not in scaling
+    # Threads held to one core on a free-threaded build: the GIL is not the reason.
+    one_core = text(free_threaded(made_up("thread-pool", "primes", 2, 2, 0.5, (55.0, 50.0))))
+    assert "the GIL lets one thread run Python at a time" not in one_core
+    assert "GIL disabled" in one_core
+    # And with the GIL on, the same numbers are the GIL.
+    assert "GIL disabled" not in text(made_up("thread-pool", "primes", 2, 2, 0.5, (55.0, 50.0)))

@@ -111,6 +111,12 @@ def explain(result: RunResult) -> list[str]:
                      "processes"}[processes]
         lines.append(f"Backend {result.backend!r} is not one this CoreScope knows (the file may "
                      f"come from a newer version); {how}.")
+    free = not result.machine.gil_enabled
+    if free:
+        lines.append("GIL disabled (" + ("a free-threaded build" if
+                                         result.machine.free_threaded_build else "turned off")
+                     + "): threads can run Python in parallel, so threads are judged like "
+                     "processes here.")
     if s.n_tasks == 0 or s.busy_s <= 0:
         return lines or ["No task ran."]
 
@@ -154,7 +160,10 @@ def explain(result: RunResult) -> list[str]:
             f"The tasks mostly waited (each used {share:.0%} of a core while it ran). "
             f"Waits overlap, so about {s.parallelism:.1f} tasks were in flight at once.")
     elif processes is False and ideal > 1 and (task_cores >= _ONE_CORE_SLACK or in_c):
-        if task_cores >= _ONE_CORE_SLACK:
+        if task_cores >= _ONE_CORE_SLACK and free:
+            lines.append(f"Threads used {task_cores:.1f} cores at once: with the GIL disabled "
+                         "they run Python in parallel.")
+        elif task_cores >= _ONE_CORE_SLACK:
             lines.append(
                 f"Threads used {task_cores:.1f} cores at once: this work runs outside the GIL "
                 "(C code such as hashlib releases it), so threads scale.")
@@ -166,10 +175,12 @@ def explain(result: RunResult) -> list[str]:
                    " — tasks this short spend much of their time in the Python around the "
                    "C call, and in starting") + ".")
     elif processes is False and ideal > 1 and task_cores < _ONE_CORE_SLACK and full:
+        held = ("with the GIL disabled, the busy machine held them back" if free else
+                "the GIL, a busy machine, or both held them back. A quieter machine tells "
+                "them apart")
         lines.append(
             f"{result.workers} threads used {task_cores:.1f} of {cores} cores while other "
-            f"programs kept the machine busy (about {others:.1f} cores): the GIL, a busy "
-            "machine, or both held them back. A quieter machine tells them apart.")
+            f"programs kept the machine busy (about {others:.1f} cores): {held}.")
     elif processes and cores_used is None:  # no sample fell inside the run
         lines.append("Each worker process has its own interpreter and GIL.")
     elif processes:

@@ -14,10 +14,12 @@ from engine.backends.base import Backend
 from engine.backends.registry import get_backend
 from engine.backends.scheduler_address import check_scheduler_address
 from engine.backends.start_methods import valid_start_methods
+from engine.figures.result import RunResult
 from engine.run.machine import usable_cores
-from engine.workload import Workload
+from engine.workload import WorkItem, Workload, build_workload
 
-__all__ = ["MAX_PROCESSES_PER_CORE", "MAX_THREADS", "ConfigError", "RunConfig", "check_config"]
+__all__ = ["MAX_PROCESSES_PER_CORE", "MAX_THREADS", "ConfigError", "RunConfig", "check_config",
+           "config_of"]
 
 # Beyond these, a run thrashes the machine rather than demonstrating anything.
 MAX_THREADS = 1024
@@ -95,3 +97,35 @@ def check_config(config: RunConfig) -> type[Backend]:
                 raise ConfigError(f"{item.spec.name}: parameters cannot be sent to a worker "
                                   f"process ({type(exc).__name__}: {exc})") from None
     return backend
+
+
+def config_of(result: RunResult) -> RunConfig:
+    """The settings that would run ``result`` again: its workload (every task, its parameters
+    and count), backend, workers, start method and sampling interval.
+
+    The window shows them in its panel when a saved run is opened, so what is on screen and
+    what Run would start agree.
+
+    Raises:
+        ConfigError: one line, when the saved run cannot be set up on this install (a backend
+            it lacks, a custom task whose file is gone).
+    """
+    if not result.backend_known:
+        raise ConfigError(f"backend {result.backend!r} is not one this CoreScope has")
+    items: list[WorkItem] = []
+    tasks = result.workload.get("tasks") or []
+    try:
+        for task in tasks:
+            settings = {k: repr(v) if isinstance(v, float) else str(v)
+                        for k, v in (task.get("params") or {}).items()}
+            items.extend(build_workload([task["name"]], int(task["count"]), settings).items)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"its workload cannot be set up here: {exc}") from None
+    if not items:
+        raise ConfigError("it names no tasks")
+    workload = Workload(tuple(items), result.workload.get("timeout_s"))
+    workers = result.requested_workers if result.requested_workers > 0 else None
+    config = RunConfig(workload, result.backend, workers, result.start_method,
+                       result.sample_interval_s, scheduler=result.scheduler)
+    check_config(config)
+    return config
