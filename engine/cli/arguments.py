@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from engine.backends.registry import get_backend as get_backend_class
+from engine.backends.registry import BACKENDS
 from engine.files import outputs, session
 from engine.files.lessons import Lesson, LessonError, find_lesson
 from engine.files.outputs import Target
@@ -136,12 +136,17 @@ def workload_for(args: argparse.Namespace) -> Workload:
 
 
 def config_for(args: argparse.Namespace, workload: Workload, backend: str,
-               several: bool = False) -> RunConfig:
-    """``several``: one of many backends (compare), where --scheduler is meant for dask only."""
-    scheduler = args.scheduler
-    if several and scheduler and not get_backend_class(backend).accepts_scheduler:
+               several: bool = False, start_method: str | None = None) -> RunConfig:
+    """``several``: one of many backends (compare), where --scheduler is meant for dask only
+    and --start-method for the process backends only. ``start_method``: this entry's own
+    (``process-pool@spawn``), over --start-method."""
+    scheduler, method = args.scheduler, start_method or args.start_method
+    cls = BACKENDS.get(backend)  # an unknown name is check_config's to refuse
+    if several and scheduler and cls is not None and not cls.accepts_scheduler:
         scheduler = None
-    config = RunConfig(workload, backend, args.workers, args.start_method, args.interval,
+    if several and start_method is None and cls is not None and not cls.uses_processes:
+        method = None
+    config = RunConfig(workload, backend, args.workers, method, args.interval,
                        scheduler=scheduler)
     try:
         check_config(config)

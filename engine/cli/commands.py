@@ -125,7 +125,17 @@ def cmd_compare(args: argparse.Namespace, io: Io, stop: StopSignals) -> int:
         names = [b.strip() for b in args.backends.split(",") if b.strip()]
         if not names:
             raise UsageError("--backends: give at least one backend name")
-        configs = [config_for(args, workload, name, several=True) for name in names]
+        # "process-pool@forkserver": one entry per start method, side by side.
+        entries = [n.partition("@") for n in names]
+        for name, at, method in entries:
+            if at and not method.strip():
+                raise UsageError(f"--backends {name}@: name a start method after @ "
+                                 f"(e.g. {name}@spawn)")
+        configs = [config_for(args, workload, name.strip(), several=True,
+                              start_method=method.strip() or None)
+                   for name, _, method in entries]
+        if len({(c.backend, c.start_method) for c in configs}) < len(configs):
+            raise UsageError("--backends: an entry is listed twice")
     else:
         configs = []
         for name in BACKENDS:

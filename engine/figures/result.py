@@ -8,7 +8,7 @@ file, ``engine.figures.explain`` — has to look the backend up.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -82,3 +82,13 @@ class RunResult:
     def rel(self, t: float | None) -> float | None:
         """A clock reading as seconds since this run started."""
         return None if t is None else t - self.t0
+
+
+def entry_names(results: Sequence[RunResult]) -> list[str]:
+    """What a comparison calls each run: its backend, and ``@start_method`` when the same
+    backend appears under more than one start method (``process-pool@spawn``)."""
+    methods: dict[str, set[str | None]] = {}
+    for r in results:
+        methods.setdefault(r.backend, set()).add(r.start_method)
+    return [f"{r.backend}@{r.start_method}" if len(methods[r.backend]) > 1 and r.start_method
+            else r.backend for r in results]

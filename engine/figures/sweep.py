@@ -1,9 +1,10 @@
 """Sweeps: one workload, one knob varied over values, several backends — speedup per point.
 
-The knob is ``workers``, ``tasks`` (instances per task), or a task parameter (``n``, ``seconds``
-…; ``size`` means the first task's first parameter). Every point is compared with a
-``sequential`` run of the same point, which the plan adds when the user did not ask for it (run
-once when the knob is ``workers``, which does not change a sequential run).
+The knob is ``workers``, ``start_method`` (process backends), ``tasks`` (instances per task), or
+a task parameter (``n``, ``seconds`` …; ``size`` means the first task's first parameter). Every
+point is compared with a ``sequential`` run of the same point, which the plan adds when the user
+did not ask for it (run once when the knob is ``workers`` or ``start_method``, which do not
+change a sequential run).
 
 Planning needs only a run's settings and their checks (``engine.run.config``), never the run
 thread; the points are run by whoever holds them (the CLI, the window's sequence).
@@ -58,8 +59,11 @@ def plan(names: Sequence[str], count: int | None, settings: Mapping[str, str],
     need_baseline = "sequential" not in backends
     for value in values:
         point_workers, point_count, point_settings = workers, count, dict(settings)
+        point_method = start_method
         try:
-            if knob == "workers":
+            if knob == "start_method":  # the start cost is the lesson: one point per method
+                point_method = value
+            elif knob == "workers":
                 point_workers = int(value)
             elif knob == "tasks":
                 point_count = int(value)
@@ -68,13 +72,15 @@ def plan(names: Sequence[str], count: int | None, settings: Mapping[str, str],
         except ValueError:
             raise ParamError(f"--vary {knob}: {value!r} is not a whole number") from None
         workload = build_workload(names, point_count, point_settings, timeout_s)
-        if need_baseline and (knob != "workers" or not points):
+        if need_baseline and (knob not in ("workers", "start_method") or not points):
             points.append(SweepPoint(value, RunConfig(workload, "sequential", None, None,
                                                       interval), baseline_only=True))
         for backend in backends:
             cls = get_backend(backend)
+            if knob == "start_method" and not cls.uses_processes:
+                raise ParamError(f"--vary start_method: {backend!r} starts no processes")
             config = RunConfig(workload, backend, point_workers,
-                               start_method if cls.uses_processes else None, interval,
+                               point_method if cls.uses_processes else None, interval,
                                scheduler=scheduler if cls.accepts_scheduler else None)
             check_config(config)
             points.append(SweepPoint(value, config))
@@ -85,10 +91,11 @@ def apply_baselines(points: Sequence[SweepPoint], results: Sequence[RunResult],
                     knob: str) -> list[RunResult]:
     """Each result with the wall time of its point's sequential run as the baseline."""
     base: dict[str, float] = {}
+    shared = knob in ("workers", "start_method")  # one sequential run serves every point
     for p, r in zip(points, results):
         if p.config.backend == "sequential":
-            base["*" if knob == "workers" else p.value] = r.wall_s
-    return [r.with_baseline(base.get("*" if knob == "workers" else p.value))
+            base["*" if shared else p.value] = r.wall_s
+    return [r.with_baseline(base.get("*" if shared else p.value))
             for p, r in zip(points, results)]
 
 

@@ -10,7 +10,7 @@ import csv
 import io
 from collections.abc import Sequence
 
-from engine.figures.result import RunResult
+from engine.figures.result import RunResult, entry_names
 
 COMPARE_HEADER = ["backend", "workers", "wall s", "speedup", "efficiency", "CPU %",
                   "overhead %", "ok", "failed"]
@@ -23,9 +23,9 @@ def _fmt(x: float | None, spec: str) -> str:
 def compare_rows(results: Sequence[RunResult]) -> list[list[str]]:
     """One row per run: what ``COMPARE_HEADER`` names, as display strings."""
     rows = []
-    for r in results:
+    for r, name in zip(results, entry_names(results)):
         s = r.stats
-        rows.append([r.backend, str(r.workers), f"{s.wall_s:.3f}", _fmt(s.speedup, ".2f"),
+        rows.append([name, str(r.workers), f"{s.wall_s:.3f}", _fmt(s.speedup, ".2f"),
                      _fmt(None if s.efficiency is None else s.efficiency * 100, ".0f"),
                      _fmt(s.cpu_util, ".0f"), f"{s.overhead_share * 100:.0f}", str(s.ok),
                      str(s.n_tasks - s.ok)])
