@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint typecheck unit bench soak clean
+.PHONY: run test lint typecheck unit bench soak clean icons install-desktop
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -47,3 +47,27 @@ clean:
 
 soak: $(STAMP)
 	$(PY) bench/soak.py
+
+# The PNGs are committed; rerun after editing resources/icons/corescope.svg.
+icons: $(STAMP)
+	$(PY) bench/render_icons.py
+
+# A launcher in the desktop's menu for this checkout: the .desktop file with Exec and Icon
+# rewritten to absolute paths (this checkout's .venv and main.py), and the icon in every size.
+APPS_DIR  ?= $(HOME)/.local/share/applications
+ICONS_DIR ?= $(HOME)/.local/share/icons/hicolor
+ICON_SIZES := 16 32 48 64 128 256
+install-desktop: $(STAMP)
+	mkdir -p "$(APPS_DIR)"
+	for s in $(ICON_SIZES); do \
+		mkdir -p "$(ICONS_DIR)/$${s}x$${s}/apps" && \
+		cp resources/icons/corescope-$$s.png "$(ICONS_DIR)/$${s}x$${s}/apps/corescope.png"; \
+	done
+	mkdir -p "$(ICONS_DIR)/scalable/apps"
+	cp resources/icons/corescope.svg "$(ICONS_DIR)/scalable/apps/corescope.svg"
+	sed -e 's|^Exec=.*|Exec="$(abspath $(PY))" "$(CURDIR)/main.py"|' \
+	    -e 's|^Icon=.*|Icon=$(CURDIR)/resources/icons/corescope.svg|' \
+	    resources/corescope.desktop > "$(APPS_DIR)/corescope.desktop"
+	-update-desktop-database -q "$(APPS_DIR)" 2>/dev/null
+	-gtk-update-icon-cache -q -t "$(ICONS_DIR)" 2>/dev/null
+	@echo "installed $(APPS_DIR)/corescope.desktop"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QSize, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
 from engine.cli.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE
@@ -16,10 +18,24 @@ from engine.files.lessons import Lesson
 from engine.files.session import Session
 from engine.run.runner import RunConfig
 
+ICONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                         "resources", "icons")
+ICON_SIZES = (16, 32, 48, 64, 128, 256)
 # Long enough for the idle monitor to draw a few samples before a screenshot of an idle window.
 _IDLE_SCREENSHOT_MS = 1500
 # After a run ends, let the final repaint reach the screen before grabbing it.
 _SETTLE_MS = 300
+
+
+def app_icon() -> QIcon:
+    """CoreScope's icon at every rendered size (resources/icons, made by bench/render_icons.py);
+    a null icon if the folder is missing, which Qt shows as its default."""
+    icon = QIcon()
+    for size in ICON_SIZES:
+        path = os.path.join(ICONS_DIR, f"corescope-{size}.png")
+        if os.path.isfile(path):
+            icon.addFile(path, QSize(size, size))
+    return icon
 
 
 def _application() -> QApplication:
@@ -29,6 +45,9 @@ def _application() -> QApplication:
         app = QApplication(sys.argv[:1])
         app.setApplicationName("CoreScope")
         app.setOrganizationName("CoreScope")
+        # The desktop entry's name: lets Wayland docks match the window to its launcher.
+        app.setDesktopFileName("corescope")
+        app.setWindowIcon(app_icon())
     assert isinstance(app, QApplication)
     return app
 

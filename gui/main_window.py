@@ -20,23 +20,23 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QFont, QKeySequence
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QFont, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QMainWindow,
     QSplitter,
     QTabWidget,
-    QVBoxLayout,
     QWidget,
 )
 
 from engine import clock as _clock
 from engine.figures.result import RunResult
 from engine.files.session import Session
+from engine.run.config import config_of
 from engine.run.runner import ConfigError, Run, RunConfig
 from gui.bridge import RunBridge
 from gui.lessons import LessonPlayer
-from gui.menus import add_action
+from gui.menus import build_menus
 from gui.pages.compare import CompareView
 from gui.pages.controller import SequenceController
 from gui.pages.live import LivePage
@@ -44,9 +44,11 @@ from gui.pages.stop_flow import StopFlow
 from gui.pages.sweep import SweepView
 from gui.panels.lesson_banner import LessonBanner
 from gui.panels.side import SidePanel
+from gui.panels.status_bar import add_interpreter_label, error_palette
 from gui.plots.style import left_axis_width
 from gui.session_files import SessionFiles
 from gui.settings import Store, open_settings
+from gui.shortcuts_sheet import build_help_menu
 
 DEFAULT_SIZE = (1280, 720)
 MIN_FONT, MAX_FONT = 7, 40
@@ -96,6 +98,7 @@ class MainWindow(QMainWindow):
         self._build_layout()
         self._build_actions()
         self.lessons.install(self.menuBar().addMenu("&Lessons"))
+        build_help_menu(self)
         self._connect()
         self._restore()
         self.bridge.start_idle_monitor()
@@ -107,39 +110,18 @@ class MainWindow(QMainWindow):
         self.views.addTab(self.sweep_view, "Sweep")
         self.main_split = QSplitter(Qt.Orientation.Horizontal)
         self.main_split.addWidget(self.side)
-        right = QWidget()  # the lesson's words above the pages they are about
-        column = QVBoxLayout(right)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(self.lesson_banner)
-        column.addWidget(self.views, 1)
-        self.main_split.addWidget(right)
+        self.main_split.addWidget(self.lesson_banner.above(self.views))
         self.main_split.setStretchFactor(1, 1)
         self.main_split.setSizes([360, 920])
         self.setCentralWidget(self.main_split)
         self.setAcceptDrops(True)
 
     def _build_actions(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        self.files.build_menu(file_menu)
-        file_menu.addSeparator()
-        add_action(file_menu, self, "&Quit", (QKeySequence.StandardKey.Quit, "Ctrl+Q"),
-                   self.request_quit)
-        run_menu = bar.addMenu("&Run")
-        self.run_action = add_action(run_menu, self, "&Run", ("Ctrl+R", "F5"), self.start_run)
-        self.stop_action = add_action(run_menu, self, "&Stop", ("Esc",), self.stop_run)
-        view = bar.addMenu("&View")
-        add_action(view, self, "&Larger text", ("Ctrl+=", "Ctrl++"),
-                   lambda: self.set_font_size(self._font_size + 1))
-        add_action(view, self, "&Smaller text", ("Ctrl+-",),
-                   lambda: self.set_font_size(self._font_size - 1))
-        add_action(view, self, "&Normal text size", ("Ctrl+0",), lambda: self.set_font_size(11))
-        view.addSeparator()
-        self.heatmap_action = add_action(view, self, "CPU &heatmap", ("H",),
-                                         self.cpu_plot.set_heatmap, checkable=True)
-        self.follow_action = add_action(view, self, "&Follow newest", ("F",),
-                                        self.time.set_following, checkable=True)
-        add_action(view, self, "&Reset view", ("Home",), self.reset_view)
+        actions = build_menus(self, self)
+        self.run_action, self.stop_action = actions.run, actions.stop
+        self.heatmap_action, self.follow_action = actions.heatmap, actions.follow
+        self.full_screen_action = actions.full_screen
+        self.interpreter_label = add_interpreter_label(self.statusBar())
 
     def _connect(self) -> None:
         # Order matters where two slots share a signal: the sequence (connected when it was
@@ -248,14 +230,21 @@ class MainWindow(QMainWindow):
         page = self.sequences.pages.get(self.current_kind())
         return page.session_extra() if page is not None else None
 
-    def show_session(self, opened: Session) -> None:
-        """Rebuild the page of ``opened``'s kind from its runs; nothing runs."""
+    def show_session(self, opened: Session) -> str | None:
+        """Rebuild the page of ``opened``'s kind from its runs and put the first run's workload
+        in the panel; nothing runs. Returns why the panel kept its own, if it did."""
         page = self.sequences.pages.get(opened.kind)
         if page is not None:
             page.show_session(opened.runs, opened.extra)
         else:
             self.show_run(opened.runs[0])
         self.show_page(opened.kind if page is not None else "run")
+        # The panel shows what the file ran, so Run repeats it (and nothing else is implied).
+        try:
+            self.workload.set_config(config_of(opened.runs[0]))
+        except ConfigError as exc:
+            return f"the panel keeps its own workload ({exc})"
+        return None
 
     def show_run(self, result: RunResult) -> None:
         """Draw a run that already ended (a saved session) on the live page, as it was."""
@@ -270,7 +259,7 @@ class MainWindow(QMainWindow):
     def show_status(self, text: str, error: bool = False) -> None:
         """A one-line message under the window (errors in red, kept until the next message)."""
         bar = self.statusBar()
-        bar.setStyleSheet("QStatusBar { color: #B00020; }" if error else "")
+        bar.setPalette(error_palette(bar.palette()) if error else QPalette())
         bar.showMessage(text)
 
     # -- runs ------------------------------------------------------------------------------------

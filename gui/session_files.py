@@ -85,8 +85,9 @@ class SessionHost(Protocol):
     def show_page(self, kind: str) -> None:
         """Bring up the page of session kind ``kind``."""
 
-    def show_session(self, opened: sessions.Session) -> None:
-        """Rebuild the page of ``opened``'s kind from its runs."""
+    def show_session(self, opened: sessions.Session) -> str | None:
+        """Rebuild the page of ``opened``'s kind from its runs; returns a note for the status
+        line (why the panel could not take the saved workload), or None."""
 
 
 def _rehearsal_page(kind: str) -> CompareView | SweepView | None:
@@ -128,15 +129,15 @@ class SessionFiles(QObject):
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         action(menu, "&Save session…", ("Ctrl+S",), self.save_dialog)
         export = menu.addMenu("&Export")
-        action(export, "Chrome &trace (JSON)…", (), lambda: self._export_dialog(
+        action(export, "Chrome &trace (JSON)…", ("Ctrl+Shift+T",), lambda: self._export_dialog(
             self.export_trace, "Chrome trace (*.json)", ".trace.json"))
-        action(export, "Task &records (CSV)…", (), lambda: self._export_dialog(
+        action(export, "Task &records (CSV)…", ("Ctrl+Shift+D",), lambda: self._export_dialog(
             self.export_tasks_csv, "CSV (*.csv)", ".tasks.csv"))
-        action(export, "Results table (&CSV)…", (), lambda: self._export_dialog(
+        action(export, "Results table (&CSV)…", ("Ctrl+Shift+X",), lambda: self._export_dialog(
             self.export_table_csv, "CSV (*.csv)", ".csv"))
-        action(export, "Results table (&Markdown)…", (), lambda: self._export_dialog(
+        action(export, "Results table (&Markdown)…", ("Ctrl+Shift+M",), lambda: self._export_dialog(
             self.export_table_markdown, "Markdown (*.md)", ".md"))
-        action(export, "&Image of this view (PNG)…", (), lambda: self._export_dialog(
+        action(export, "&Image of this view (PNG)…", ("Ctrl+Shift+P",), lambda: self._export_dialog(
             self.export_png, "PNG image (*.png)", ".png"))
 
     def _tell(self, text: str, error: bool = False) -> None:
@@ -257,7 +258,7 @@ class SessionFiles(QObject):
             self._tell(f"{name} not opened: the unsaved results are still shown")
             return False
         try:
-            self.host.show_session(opened)
+            note = self.host.show_session(opened)
         except Exception as exc:  # noqa: BLE001 — the rehearsal passed; keep the window usable
             log.exception("showing session %s failed after its rehearsal", path)
             self._tell(f"cannot open {name}: {type(exc).__name__}: {exc}"[:300], error=True)
@@ -267,7 +268,8 @@ class SessionFiles(QObject):
         self.unsaved.discard(opened.kind)
         self._update_title()
         self._tell(f"opened {name}: {opened.kind} of {len(opened.runs)} "
-                   f"run{'s' if len(opened.runs) != 1 else ''}, shown as recorded (no re-run)")
+                   f"run{'s' if len(opened.runs) != 1 else ''}, shown as recorded (no re-run)"
+                   + (f"; {note}" if note else ""))
         return True
 
     def _rehearse(self, opened: sessions.Session) -> str | None:

@@ -155,3 +155,32 @@ def test_a_cpu_image_of_a_thousand_cores_stays_small_and_shows_the_whole_run():
     start, dt, image = heatmap_columns([(t, np.full((4, 1000), 50.0))], 20_000)
     assert image.size <= 8_000_000  # 64 MB, where 20,000 columns would be 160 MB
     assert start <= 0.0 and start + len(image) * dt >= 600.0  # every sample still drawn
+
+
+def test_an_opened_run_puts_its_own_workload_and_backend_in_the_panel(qtbot, tmp_path):
+    from engine.run.runner import RunConfig, execute
+    from engine.workload import build_workload
+
+    ran = execute(RunConfig(build_workload(["primes", "sleep"], 2,
+                                           {"n": "3000", "seconds": "0.01"}),
+                            "process-pool", workers=2))
+    path = str(tmp_path / "ran.json")
+    sessions.save(path, [ran])
+    window = make_window(qtbot, tmp_path)
+    choose_workload(window, "hash", {}, 3, 1, backend="threads")
+    assert window.files.open_path(path)
+    config = window.workload.config
+    assert config is not None and config.backend == "process-pool" and config.workers == 2
+    assert [(i.spec.name, i.count) for i in config.workload.items] == [("primes", 2),
+                                                                       ("sleep", 2)]
+    assert config.workload.items[0].params["n"] == 3000
+
+
+def test_a_run_whose_backend_is_unknown_here_opens_and_the_panel_says_why_it_kept_its_own(
+        qtbot, tmp_path):
+    doc = document([result("quantum-pool")], MACHINE)
+    window = make_window(qtbot, tmp_path)
+    before = window.workload.config
+    assert window.files.open_path(_write(tmp_path / "q.json", doc))
+    assert window.workload.config == before
+    assert "panel keeps its own workload" in window.statusBar().currentMessage()

@@ -365,8 +365,8 @@ def test_choices_and_text_size_are_remembered(qtbot, tmp_path):
 
 
 def test_view_menu_scales_text_with_the_usual_shortcuts(qtbot, tmp_path):
-    # Offscreen windows never become active, so shortcuts are checked as declared and the
-    # actions triggered directly.
+    # The keys as declared, the actions triggered directly (tests/test_gui_shortcuts.py
+    # presses every key for real).
     window = make_window(qtbot, tmp_path)
     actions = {a.text().replace("&", ""): a for a in window.menuBar().actions()[2].menu().actions()}
     keys = {name: [k.toString() for k in a.shortcuts()] for name, a in actions.items()}

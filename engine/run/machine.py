@@ -42,3 +42,14 @@ def machine_info() -> MachineInfo:
         free_threaded_build=free_threaded_build(),
         gil_enabled=gil_enabled(),
     )
+
+
+def interpreter_line(info: MachineInfo | None = None) -> str:
+    """One line on what bounds a run here, e.g. ``Python 3.13.1 · GIL off · free-threaded: yes ·
+    16 usable cores`` (the window's status bar shows it, so the room knows at a glance whether
+    threads can use more than one core)."""
+    m = info or machine_info()
+    name = "Python" if m.implementation == "CPython" else m.implementation
+    cores = f"{m.usable_cores} usable core{'s' if m.usable_cores != 1 else ''}"
+    return (f"{name} {m.python} · GIL {'on' if m.gil_enabled else 'off'} · "
+            f"free-threaded: {'yes' if m.free_threaded_build else 'no'} · {cores}")

@@ -85,6 +85,16 @@ class LessonBanner(QFrame):
         self._position, self._total, self._running = 0, 0, False
         self.hide()
 
+    def above(self, pages: QWidget) -> QWidget:
+        """The banner over ``pages`` in one column: a lesson's words above what they are
+        about, and no room taken while no lesson is shown."""
+        column = QWidget()
+        layout = QVBoxLayout(column)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self)
+        layout.addWidget(pages, 1)
+        return column
+
     def show_lesson(self, lesson: Lesson, position: int, total: int,
                     problem: str | None = None) -> None:
         """Show ``lesson`` (number ``position`` of ``total``); ``problem``: why it cannot run
