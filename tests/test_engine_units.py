@@ -62,6 +62,36 @@ def test_stats_counts_and_cpu_util_window():
     assert s.cpu_util == pytest.approx(75.0)
 
 
+def test_other_programs_are_the_machine_minus_corescopes_processes_and_threads():
+    from engine.figures.stats import busy_machine_note, other_cpu, own_cpu
+
+    # 4 cores at 50 % = 200 % of one core busy; a worker process at 90 % and two engine
+    # threads at 30 % + 20 % are ours (140 %), so the other 60 % of a core is someone else's.
+    mixed = CpuSample(0.5, (50.0, 50.0, 50.0, 50.0), {4001: 90.0}, {11: 30.0, 12: 20.0})
+    assert own_cpu(mixed) == pytest.approx(35.0)
+    assert other_cpu(mixed) == pytest.approx(15.0)
+    # Our counters read a few ms apart from the cores': ours may exceed the total, others ≥ 0.
+    assert other_cpu(CpuSample(0.6, (10.0, 10.0), {4001: 60.0})) == 0.0
+    assert own_cpu(CpuSample(0.7, (100.0,), {4001: 250.0})) == 100.0
+    assert other_cpu(CpuSample(0.8, ())) == 0.0
+
+    idle_others = [CpuSample(0.5, (100.0, 0.0), {4001: 100.0}),
+                   CpuSample(0.9, (100.0, 100.0), {4001: 100.0, 4002: 100.0})]
+    s = result([rec(0, 0, 1)], samples=idle_others).stats
+    assert s.other_util == pytest.approx(0.0) and busy_machine_note(s) is None
+
+    busy = [CpuSample(0.5, (100.0, 100.0), {4001: 100.0}),  # another program has a core
+            CpuSample(0.9, (100.0, 60.0), {4001: 100.0}, {11: 10.0}),
+            CpuSample(5.0, (100.0, 100.0))]  # outside the run: ignored
+    s = result([rec(0, 0, 1)], samples=busy).stats
+    assert s.other_util == pytest.approx((50.0 + 25.0) / 2)
+    assert busy_machine_note(s) == ("other programs used 38 % of the machine during this run: "
+                                    "timings may be slower than on an idle machine")
+    # At most 10 % is the noise of any desktop: no caveat.
+    quiet = [CpuSample(0.5, (30.0, 0.0), {4001: 10.0})]  # 15 % busy, 5 % ours: 10 % others
+    assert busy_machine_note(result([rec(0, 0, 1)], samples=quiet).stats) is None
+
+
 def test_lanes_split_overlapping_tasks_on_one_thread_and_reuse_free_slots():
     records = [rec(0, 0.0, 1.0), rec(1, 0.5, 1.5), rec(2, 1.0, 2.0), rec(3, 0.0, 1.0, W2)]
     lanes = assign_lanes(records)
@@ -147,7 +177,7 @@ def test_int_param_parsing(raw, ok):
 def test_workload_settings_scope_to_one_task_with_a_prefix():
     wl = build_workload(["primes", "mixed"], 2, {"primes.n": "10", "seconds": "0.1"})
     assert wl.items[0].params == {"n": 10}
-    assert wl.items[1].params == {"n": 60_000, "seconds": 0.1}
+    assert wl.items[1].params == {"n": 150_000, "seconds": 0.1}
     assert wl.n_tasks == 4
 
 

@@ -191,6 +191,28 @@ def test_cpu_plot_holds_samples_for_every_core(qtbot):
     assert plot.heatmap_box.isChecked()
 
 
+def test_cpu_plot_draws_other_programs_as_the_machine_minus_corescope(qtbot):
+    from gui.plots.cpu import CpuPlot
+
+    plot = CpuPlot(cores=2)
+    qtbot.addWidget(plot)
+    # Both cores full; CoreScope's worker process has one core, an engine thread 40 % of one.
+    samples = [CpuSample(10 + i * 0.1, (100.0, 100.0), {4001: 100.0}, {11: 40.0})
+               for i in range(20)]
+    plot.begin_run(10.0)
+    plot.add_samples(samples)
+
+    x, y = plot.other_curve.getOriginalDataset()
+    assert len(y) == 20 and np.allclose(y, 30.0) and np.isclose(x[0], 0.0)
+    assert "other programs" in plot.legend_text()
+    plot.set_heatmap(True)
+    assert not plot.other_curve.isVisible()
+    plot.set_heatmap(False)
+    plot.clear()
+    y = plot.other_curve.getOriginalDataset()[1]
+    assert y is None or len(y) == 0  # the next run starts from nothing
+
+
 def test_many_cores_default_to_the_heatmap(qtbot):
     from gui.plots.cpu import CpuPlot
 

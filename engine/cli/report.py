@@ -8,7 +8,7 @@ from typing import Any
 from engine.figures import sweep
 from engine.figures.explain import explain
 from engine.figures.result import RunResult
-from engine.figures.stats import mean_host_cores
+from engine.figures.stats import busy_machine_note, mean_host_cores
 from engine.files import tables
 from engine.hosts import by_host
 from engine.records import MachineInfo, TaskStatus
@@ -51,6 +51,9 @@ def run_text(result: RunResult, verbose: bool = True) -> str:
         f"overhead {s.overhead_share:.0%}",
     ]
     lines += [f"  note: {n}" for n in result.notes]
+    busy = busy_machine_note(s)
+    if busy:
+        lines.append(f"  note: {busy}")
     lines += _host_lines(result)
     if verbose:
         lines += [f"  why: {line}" for line in explain(result)]

@@ -5,6 +5,9 @@
     efficiency      speedup / min(workers, usable cores): 1.0 is the ideal for this machine
     cpu_util        mean whole-machine CPU busy % over the run's samples; for a cluster reached
                     by address, the mean busy % of its hosts' cores (sampled on the hosts)
+    other_util      mean % of the whole machine that other programs used over the run: whole
+                    machine minus CoreScope's own processes (``other_cpu``); None on a cluster
+                    reached by address, whose workers this machine's monitor cannot see
     parallelism     Σ task durations / wall: how many tasks were in flight on average
     overhead_share  1 − Σ task durations / (wall × workers in use): the share of the workers'
                     time spent outside tasks (process start, messaging, idling at the end)
@@ -36,6 +39,7 @@ class RunStats:
     cpu_util: float | None
     speedup: float | None
     efficiency: float | None
+    other_util: float | None = None
 
     @property
     def parallelism(self) -> float:
@@ -72,6 +76,55 @@ def mean_cpu(samples: Sequence[CpuSample], t0: float, t1: float) -> float | None
     return sum(inside) / len(inside) if inside else None
 
 
+def own_cpu(sample: CpuSample) -> float:
+    """CoreScope's own share of the whole machine in one sample, in % of the machine (0–100).
+
+    (Σ ``processes`` + Σ ``threads``) ÷ cores, capped at 100. What that covers, as the monitor
+    measures it (engine/run/monitor.py, engine/run/sampler.py):
+
+    - ``threads``: every thread of the engine process. In the window that process is the GUI,
+      so its main thread (drawing the plots) and the bridge's threads count as CoreScope's;
+      in the CLI it is the CLI. A monitor sampling in a thread is one of these threads.
+    - ``processes``: every process descended from the engine process (the worker processes,
+      a pool's helpers), except the sampler process itself, measured only on backends whose
+      workers are processes (on in-process backends the list is empty: there are none).
+
+    Not covered, so counted as other programs: the sampler process (a few % of one core at
+    10 Hz), the GIL probe and its py-spy dumps on in-process backends (engine/run/gil.py), and
+    a process that started and ended between two samples (a rate needs two readings).
+    """
+    if not sample.per_core:
+        return 0.0
+    own = sum(sample.processes.values()) + sum(sample.threads.values())
+    return min(100.0, own / len(sample.per_core))
+
+
+def other_cpu(sample: CpuSample) -> float:
+    """What every other program on the machine used in one sample, in % of the machine.
+
+    Whole machine minus ``own_cpu``, never below 0: each counter's rate is measured over its
+    own few-ms-shifted interval, so CoreScope's share can come out a little above the total.
+    """
+    return max(0.0, sample.total - own_cpu(sample))
+
+
+def mean_other_cpu(samples: Sequence[CpuSample], t0: float, t1: float) -> float | None:
+    inside = [other_cpu(s) for s in samples if t0 <= s.t <= t1 + 1e-9]
+    return sum(inside) / len(inside) if inside else None
+
+
+#: Other programs above this mean % of the machine make a run's timings worth a caveat.
+BUSY_MACHINE_PCT = 10.0
+
+
+def busy_machine_note(s: RunStats) -> str | None:
+    """The caveat a summary gives when other programs took a noticeable share of the machine."""
+    if s.other_util is None or s.other_util <= BUSY_MACHINE_PCT:
+        return None
+    return (f"other programs used {s.other_util:.0f} % of the machine during this run: "
+            "timings may be slower than on an idle machine")
+
+
 def mean_host_cores(samples: Sequence[HostCpuSample], t0: float, t1: float) -> float | None:
     """Cores' worth of CPU in use on a cluster's hosts over the run, summed over hosts.
 
@@ -100,6 +153,7 @@ def compute(records: Sequence[TaskRecord], samples: Sequence[CpuSample], t0: flo
             cluster_cores: int | None = None) -> RunStats:
     wall = max(0.0, t1 - t0)
     util = mean_cpu(samples, t0, t1)
+    other = None if cluster_cores else mean_other_cpu(samples, t0, t1)
     if cluster_cores:  # this machine's CPU says nothing about the cluster's: none is honest
         on_hosts = mean_host_cores(host_samples, t0, t1)
         util = None if on_hosts is None else 100 * on_hosts / cluster_cores
@@ -116,4 +170,5 @@ def compute(records: Sequence[TaskRecord], samples: Sequence[CpuSample], t0: flo
         task_cpu_s=sum(r.cpu_s for r in records),
         cpu_util=util,
         speedup=sp, efficiency=efficiency(sp, workers, cores),
+        other_util=other,
     )

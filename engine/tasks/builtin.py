@@ -39,7 +39,7 @@ def _is_prime(n: int) -> bool:
     return True
 
 
-def primes(n: int = 150_000) -> int:
+def primes(n: int = 300_000) -> int:
     """Count the primes below ``n`` by trial division: pure Python, holds the GIL throughout."""
     count = 0
     for lo in range(0, n, _PRIMES_CHUNK):
@@ -51,7 +51,7 @@ def primes(n: int = 150_000) -> int:
 _BUFFER = bytes(range(256)) * (_HASH_CHUNK // 256)
 
 
-def hash_data(mb: int = 64) -> str:
+def hash_data(mb: int = 768) -> str:
     """SHA-256 over ``mb`` MiB. hashlib drops the GIL for large updates, so threads scale here."""
     h = hashlib.sha256()
     for _ in range(mb):
@@ -76,7 +76,7 @@ async def sleep_async(seconds: float = 0.5) -> float:
     return seconds
 
 
-def files(root: str, count: int = 100, size_kb: int = 4) -> int:
+def files(root: str, count: int = 600, size_kb: int = 4) -> int:
     """Make a directory of its own under ``root``, write ``count`` files, return how many exist."""
     mine = tempfile.mkdtemp(prefix="task-", dir=root)
     payload = b"x" * (size_kb * 1024)
@@ -124,14 +124,14 @@ async def http_async(url: str, requests: int = 5, size_kb: int = 64, latency_ms:
     return total
 
 
-def mixed(n: int = 60_000, seconds: float = 0.2) -> int:
+def mixed(n: int = 150_000, seconds: float = 0.3) -> int:
     """Part CPU (count primes below ``n``), part wait (sleep ``seconds``)."""
     found = primes(n)
     sleep(seconds)
     return found
 
 
-def fail(every: int = 2, n: int = 30_000) -> int:
+def fail(every: int = 2, n: int = 300_000) -> int:
     """Do some CPU work, then raise in every ``every``-th instance of this task."""
     found = primes(n)
     ctx = current()

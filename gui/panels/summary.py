@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.figures.result import RunResult
+from engine.figures.stats import busy_machine_note
 from engine.records import TaskRecord, TaskStatus
 from gui import palette
 
@@ -81,7 +82,10 @@ class SummaryPanel(QWidget):
         where, total = (("the cluster's hosts", result.cluster_cores) if result.cluster_cores
                         else ("the whole machine", result.machine.logical_cores))
         cores = (s.cpu_util or 0) / 100 * total
-        self._set("CPU use", util, f"of {where} ≈ {cores:.1f} of {total} cores busy")
+        note = f"of {where} ≈ {cores:.1f} of {total} cores busy"
+        if s.other_util is not None:  # None on a cluster: its hosts' other programs are unseen
+            note += f", {s.other_util / 100 * total:.1f} of them by other programs"
+        self._set("CPU use", util, note)
         counts = f"{s.ok} ok"
         for n, word in ((s.failed, "failed"), (s.lost, "lost"), (s.cancelled, "cancelled")):
             if n:
@@ -89,8 +93,11 @@ class SummaryPanel(QWidget):
         self._set("Tasks", counts, f"of {s.n_tasks}")
         self.values["Tasks"].setStyleSheet(
             f"color: {palette.FAILED};" if s.failed or s.lost else "")
+        busy = busy_machine_note(s)
+        # First: it qualifies every figure above, and the reasons below.
+        lines = [f"<b>Busy machine</b>: {busy}", *explanations] if busy else explanations
         self.explanation.setText("<ul style='margin-left: -20px'>" + "".join(
-            f"<li>{line}</li>" for line in explanations) + "</ul>")
+            f"<li>{line}</li>" for line in lines) + "</ul>")
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802
         # Headline figures follow the window's text size (View ▸ Larger text), only bigger.

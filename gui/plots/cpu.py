@@ -1,4 +1,6 @@
-"""Per-core CPU over time: one curve per core plus the machine total, or a cores × time heatmap.
+"""Per-core CPU over time: one curve per core, the machine total and the share of other programs
+(whole machine minus CoreScope's own processes, ``engine.figures.stats.other_cpu``), or a
+cores × time heatmap.
 
 Samples are kept with their raw clock readings in a bounded ring; the x values drawn are those
 readings minus ``origin`` (the current run's start), so moving the origin when a run starts or
@@ -14,6 +16,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QWidget
 
 from engine import clock as _clock
+from engine.figures.stats import other_cpu
 from engine.records import CpuSample
 from gui import palette
 from gui.plots.axes import LabelAxis
@@ -35,6 +38,10 @@ CAPACITY = 9000
 # From this many cores on, 16+ overlapping curves are unreadable: the heatmap is the default.
 HEATMAP_FROM_CORES = 16
 _MAX_CORE_LABELS = 16
+# A neutral grey band, unlike every core colour and the black total: the machine's load that is
+# not ours. (Not in gui.palette yet; one place to change it if the palette adopts it.)
+OTHER_PROGRAMS = "#8A8A8A"
+_OTHER_FILL = (138, 138, 138, 80)
 
 
 class CpuPlot(PlotPanel):
@@ -60,6 +67,10 @@ class CpuPlot(PlotPanel):
         self.heatmap_box = QCheckBox("Heatmap")
         self.heatmap_box.setToolTip("Show cores × time as colours (legible with many cores)")
         self.heatmap_box.toggled.connect(self.set_heatmap)
+        # The legend stays one line at 1280 px; what "other programs" means is one hover away.
+        self.legend.setToolTip(
+            "other programs: the whole machine minus CoreScope's own CPU (this window's threads "
+            "and the worker processes)")
         self.add_control(self.heatmap_box)
 
         self.image = cpu_image()
@@ -82,6 +93,13 @@ class CpuPlot(PlotPanel):
                                            antialias=False, skipFiniteCheck=True)
         self.total_curve.setZValue(10)
         item.addItem(self.total_curve)
+        # A band from 0, under the core curves: it reads as "this much was never ours" and
+        # leaves the curves on top legible.
+        self.other_curve = pg.PlotDataItem(pen=pg.mkPen(OTHER_PROGRAMS, width=1), fillLevel=0,
+                                           brush=pg.mkBrush(_OTHER_FILL), antialias=False,
+                                           skipFiniteCheck=True)
+        self.other_curve.setZValue(-5)
+        item.addItem(self.other_curve)
         self._heatmap = False
         self._build(cores or psutil.cpu_count(logical=True) or 1)
         self.heatmap_box.setChecked(self.cores >= HEATMAP_FROM_CORES)
@@ -104,6 +122,7 @@ class CpuPlot(PlotPanel):
         for curve in self.core_curves:
             item.removeItem(curve)
         self.ring = SampleRing(self._capacity, cores)
+        self.other_ring = SampleRing(self._capacity, 1)  # row for row with ``ring``
         self.core_curves = []
         cycle = len(palette.SERIES)
         for i in range(cores):
@@ -121,10 +140,12 @@ class CpuPlot(PlotPanel):
                 self._build(len(s.per_core))
                 self._apply_mode()
             self.ring.append(s.t, s.per_core)
+            self.other_ring.append(s.t, (other_cpu(s),))
         self.refresh()
 
     def clear(self) -> None:
         self.ring.clear()
+        self.other_ring.clear()
         self.refresh()
 
     # -- run marks and time origin -----------------------------------------------------------
@@ -156,7 +177,7 @@ class CpuPlot(PlotPanel):
         on = self._heatmap
         item = self.plot.getPlotItem()
         self.image.setVisible(on)
-        for curve in (*self.core_curves, self.total_curve):
+        for curve in (*self.core_curves, self.total_curve, self.other_curve):
             curve.setVisible(not on)
         if on:
             self.core_axis.set_labels([str(i) for i in range(self.cores)])
@@ -182,6 +203,7 @@ class CpuPlot(PlotPanel):
         if self.cores > _MAX_CORE_LABELS:
             parts.append(f"… {self.cores} cores")
         parts.append(swatch(palette.TOTAL, "<b>whole machine</b> (mean of cores)", "▬"))
+        parts.append(swatch(OTHER_PROGRAMS, "other programs"))
         self.legend.setText("&nbsp;&nbsp; ".join(parts))
 
     def refresh(self) -> None:
@@ -194,6 +216,7 @@ class CpuPlot(PlotPanel):
         for i, curve in enumerate(self.core_curves):
             curve.setData(x, values[:, i])
         self.total_curve.setData(x, values.mean(axis=1))
+        self.other_curve.setData(x, self.other_ring.values[:, 0])
 
     def _draw_heatmap(self, t: np.ndarray, values: np.ndarray) -> None:
         draw_cpu_image(self.image, heatmap_columns([(t, values)], 4 * self._capacity),
