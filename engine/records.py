@@ -112,6 +112,18 @@ class CpuSample:
 
 
 @dataclass(frozen=True)
+class GilSample:
+    """Which thread of the engine process held the GIL at one instant (``engine.run.gil``).
+
+    ``t`` is an ``engine.clock`` reading; ``holder`` is the native thread id of the holder (the
+    ``tid`` of a ``WorkerId``), 0 when no thread held it.
+    """
+
+    t: float
+    holder: int
+
+
+@dataclass(frozen=True)
 class HostCpuSample:
     """One reading of a cluster host's CPU, taken by psutil on a worker there (``engine.hosts``).
 

@@ -6,6 +6,7 @@ before anything runs, so bad input costs nothing and never leaves a half-started
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -116,6 +117,45 @@ def parse_settings(pairs: Sequence[str]) -> dict[str, str]:
             raise ParamError(f"--set {pair!r}: expected key=value")
         out[key.strip()] = value.strip()
     return out
+
+
+# The start of the next ``key=value`` pair: a comma only separates pairs when one follows, so a
+# value may hold commas of its own ("a,b", [1, 2]) without quoting.
+_NEXT_KEY = re.compile(r"\s*[A-Za-z_][\w.]*\s*=(?!=)")
+
+
+def split_pairs(text: str) -> list[str]:
+    """``"text=a,b, n=3"`` → ``["text=a,b", "n=3"]``: one line of pairs, as the window takes them.
+
+    A comma splits only outside quotes and brackets and only before another ``key=``.
+    """
+    text = text.rstrip().rstrip(",")  # "a=1, b=2," is two pairs, not a tuple at the end
+    pairs: list[str] = []
+    start, depth, quote = 0, 0, ""
+    for i, ch in enumerate(text):
+        if quote:
+            if ch == quote and text[i - 1] != "\\":
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+        elif ch == "," and depth == 0 and _NEXT_KEY.match(text, i + 1):
+            pairs.append(text[start:i])
+            start = i + 1
+    pairs.append(text[start:])
+    return [p.strip() for p in pairs if p.strip()]
+
+
+def pairs_text(params: Mapping[str, Any]) -> str:
+    """The inverse of ``split_pairs`` + ``parse_value``: parameters as one editable line."""
+    def shown(value: Any) -> str:
+        plain = (isinstance(value, str) and value == value.strip() and parse_value(value) == value
+                 and split_pairs(f"k={value}") == [f"k={value}"])
+        return value if plain else repr(value)
+    return ", ".join(f"{k}={shown(v)}" for k, v in params.items())
 
 
 def build_workload(names: Sequence[str], count: int | None = None,

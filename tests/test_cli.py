@@ -69,7 +69,8 @@ def test_run_prints_a_summary_and_writes_json_and_trace(tmp_path):
     assert run["cpu"]["interval_s"] == 0.1
     assert run["cpu"]["samples"] and len(run["cpu"]["samples"][0]["per_core"]) >= 1
     trace = json.loads(tr.read_text())
-    assert sum(e["ph"] == "X" for e in trace["traceEvents"]) == 3
+    # One span per task (the "GIL held by" row's spans are the GIL's, not tasks').
+    assert sum(e["ph"] == "X" and e.get("cat") != "gil" for e in trace["traceEvents"]) == 3
 
 
 def test_failed_tasks_exit_1_and_are_named():
@@ -332,7 +333,8 @@ def test_one_output_failing_after_the_run_costs_that_output_alone(tmp_path, fail
         if flag == "--csv":
             assert text.startswith("backend,workers,")
         elif flag == "--trace":
-            assert sum(e["ph"] == "X" for e in json.loads(text)["traceEvents"]) == 4
+            assert sum(e["ph"] == "X" and e.get("cat") != "gil"
+                       for e in json.loads(text)["traceEvents"]) == 4
         else:
             assert json.loads(text)["runs"][0]["n_tasks"] == 4  # two sleeps, two spoilers
     # the probe and the temp files of an atomic write leave nothing behind

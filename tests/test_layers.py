@@ -21,7 +21,7 @@ QT = ("PySide6", "pyqtgraph", "shiboken6")
 # engine.run.machine (plain machine facts) are data a result or a file may name.
 RUN_THREAD = ("engine.run.runner", "engine.run.state", "engine.run.monitor",
               "engine.run.sampler", "engine.run.fixtures", "engine.run.leftovers",
-              "engine.run.lesson_plan")
+              "engine.run.lesson_plan", "engine.run.gil", "engine.run.gil_probe")
 # What runs inside a worker process (and on a remote Dask worker) must not drag in the layers
 # above it: each would be imported in every spawned worker.
 ABOVE_WORKERS = ("engine.run", "engine.figures", "engine.files", "engine.cli", "gui", *QT)

@@ -19,7 +19,7 @@ import pytest
 from engine.figures.result import RunResult
 from engine.files import session
 from engine.files.export import write_json
-from engine.files.trace import chrome_trace
+from engine.files.trace import GIL_TRACK, chrome_trace
 from engine.records import (
     CpuSample,
     HostCpuSample,
@@ -71,7 +71,8 @@ def test_no_lane_is_a_main_thread_and_lanes_sort_by_lane(tmp_path, results):
     for e in events:
         assert e["tid"] != e["pid"], e  # Perfetto would call it the "main thread"
     lanes = by_name(events, "thread_name")
-    assert len(lanes) == 2 + 1  # threads: one lane per task; sequential: one for both
+    tasks = [e for e in lanes if e["args"]["name"] != GIL_TRACK]  # that row comes with py-spy
+    assert len(tasks) == 2 + 1  # threads: one lane per task; sequential: one for both
     tids = [e["tid"] for e in lanes]
     assert len(set(tids)) == len(tids) and not set(tids) & pids  # unique across the trace
     named = {(e["pid"], e["tid"]) for e in lanes}

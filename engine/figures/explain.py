@@ -9,12 +9,16 @@ Whether the workers were processes is what the run recorded about its backend
 run); a file written before that was recorded is read from its records instead
 (``ran_in_processes``). Nothing here looks the backend up: a session file from a newer
 CoreScope, naming a backend this one lacks, is explained rather than refused.
+
+Where py-spy measured who held the GIL (``RunResult.gil_samples``), a line reads it directly;
+the CPU ÷ wall rules above it are then the inference and this the measurement.
 """
 
 from __future__ import annotations
 
 from statistics import mean
 
+from engine.figures.gil import GilReading, gil_reading
 from engine.figures.result import RunResult
 from engine.records import TaskStatus
 from engine.tasks.registry import BUILTIN_TASKS, TaskKind
@@ -29,6 +33,11 @@ _FULL = 0.85  # the machine's cores were this busy on average: the CPU itself wa
 # From bench/bench_backends.py (docs/benchmarks.md): Dask's scheduler adds a few ms per task,
 # so below ~100 ms per task its overhead can be more than 10 % of the work.
 DASK_CROSSOVER_S = 0.1
+
+
+# What ``worker_start_s`` spans for a process worker, said beside the figure: the same span
+# bench/bench_start.py compares with a bare pool's (docs/benchmarks.md, "Worker start cost").
+_START_INCLUDES = "process and interpreter start, imports, connecting its event channel"
 
 
 def worker_start_s(result: RunResult) -> float:
@@ -90,6 +99,25 @@ def _releases_gil(result: RunResult) -> bool:
                and BUILTIN_TASKS[n].kind == TaskKind.C_CODE for n in names)
 
 
+def _gil_line(result: RunResult, g: GilReading) -> str:
+    """What the measured GIL samples say, in one sentence."""
+    held = 1 - g.free
+    threads = len({r.worker.tid for r in result.records if r.worker is not None})
+    if g.free >= 0.5:
+        return (f"Measured with py-spy: the GIL was free {g.free:.0%} of the run — the work ran "
+                "outside it (C code such as hashlib releases it)"
+                + (", so the threads could run at once." if threads > 1 else "."))
+    each = ""
+    if g.task_share is not None:
+        rest = ("" if g.task_share >= 0.9 else
+                " and waited for it the rest" if g.free < 0.2 else " and did not hold it the rest")
+        each = f"; each task held it about {g.task_share:.0%} of its running time{rest}"
+    if g.holders > 1:
+        return (f"Measured with py-spy: {g.holders} threads took turns on the GIL, one at a "
+                f"time (it was held {held:.0%} of the run){each}.")
+    return f"Measured with py-spy: the GIL was held {held:.0%} of the run{each}."
+
+
 def explain(result: RunResult) -> list[str]:
     """Plain-language lines for ``result``; never raises for a backend this install lacks."""
     s = result.stats
@@ -131,7 +159,13 @@ def explain(result: RunResult) -> list[str]:
     share = _measured_cpu_share(result)
     # The whole machine was busy: slow tasks then queued for a core, whatever their kind.
     full = cores_used is not None and cores_used >= _FULL * total
-    others = 0.0 if cores_used is None else max(0.0, cores_used - task_cores)
+    # Other programs' CPU, in cores: the monitor's own reckoning (whole machine minus
+    # CoreScope's processes and threads, the GIL probe included) where it has one, so the
+    # summary's "other programs used N %" and this sentence agree.
+    if s.other_util is not None and not result.cluster_cores:
+        others = s.other_util / 100 * total
+    else:
+        others = 0.0 if cores_used is None else max(0.0, cores_used - task_cores)
     in_c = _releases_gil(result)
     threads_on_gil = (processes is False and result.machine.gil_enabled and ideal > 1
                       and s.parallelism > 1.3 and 0.5 < task_cores < _ONE_CORE_SLACK
@@ -190,11 +224,16 @@ def explain(result: RunResult) -> list[str]:
         lines.append(f"The tasks used {task_cores:.1f} cores' worth of CPU, with about "
                      f"{s.parallelism:.1f} in flight at once.")
 
+    measured = gil_reading(result) if processes is False and not free else None
+    if measured is not None:
+        lines.append(_gil_line(result, measured))
+
     start_ms = worker_start_s(result) * 1000
     # A running cluster's workers exist already: the wait is connecting and scheduling.
     first = (f"Workers began their first task {start_ms:.0f} ms after the run started "
              "(connecting to the cluster, scheduling)" if result.scheduler else
-             f"A worker process took {start_ms:.0f} ms to start its first task")
+             f"A worker process took {start_ms:.0f} ms from the run's start to its first task "
+             f"({_START_INCLUDES})")
     if processes and s.overhead_share > _HIGH_OVERHEAD:
         mean_ms = s.busy_s / s.n_tasks * 1000
         lines.append(
@@ -204,7 +243,8 @@ def explain(result: RunResult) -> list[str]:
     elif result.scheduler:
         lines.append(f"{first}.")
     elif processes:
-        lines.append(f"Starting a worker process cost {start_ms:.0f} ms before its first task.")
+        lines.append(f"Starting a worker process cost {start_ms:.0f} ms from the run's start to "
+                     f"its first task ({_START_INCLUDES}).")
 
     if result.backend == "dask" and s.n_tasks:
         mean_ms = s.busy_s / s.n_tasks * 1000

@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import Any
 
 from engine.figures import stats
-from engine.records import CpuSample, HostCpuSample, MachineInfo, TaskRecord
+from engine.records import CpuSample, GilSample, HostCpuSample, MachineInfo, TaskRecord
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,11 @@ class RunResult:
     #: install lacks). None: not recorded (a file written before these fields).
     uses_processes: bool | None = None
     worker_per_task: bool | None = None
+    #: Who held the GIL, sampled by py-spy from outside the process during a run on an
+    #: in-process backend (``engine.run.gil``); empty where that could not run.
+    gil_samples: tuple[GilSample, ...] = ()
+    #: CPU seconds the GIL probe itself used: CoreScope's, not another program's.
+    probe_cpu_s: float = 0.0
     #: False for a run read from a file that names a backend this install lacks (set by the
     #: session loader; never saved: it says something about the reader, not the run).
     backend_known: bool = True
@@ -70,7 +75,7 @@ class RunResult:
     def stats(self) -> stats.RunStats:
         return stats.compute(self.records, self.samples, self.t0, self.t_end, self.workers,
                              self.cores, self.baseline_wall_s, self.host_samples,
-                             self.cluster_cores)
+                             self.cluster_cores, self.probe_cpu_s)
 
     @property
     def ok(self) -> bool:

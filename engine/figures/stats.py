@@ -150,10 +150,14 @@ def mean_host_cores(samples: Sequence[HostCpuSample], t0: float, t1: float) -> f
 def compute(records: Sequence[TaskRecord], samples: Sequence[CpuSample], t0: float, t1: float,
             workers: int, cores: int, baseline_wall_s: float | None,
             host_samples: Sequence[HostCpuSample] = (),
-            cluster_cores: int | None = None) -> RunStats:
+            cluster_cores: int | None = None, probe_cpu_s: float = 0.0) -> RunStats:
+    """``probe_cpu_s``: CPU the run's own measurement used outside the monitored processes (the
+    GIL probe), taken off "other programs"."""
     wall = max(0.0, t1 - t0)
     util = mean_cpu(samples, t0, t1)
     other = None if cluster_cores else mean_other_cpu(samples, t0, t1)
+    if other is not None and wall > 0 and cores > 0:
+        other = max(0.0, other - 100 * probe_cpu_s / wall / cores)
     if cluster_cores:  # this machine's CPU says nothing about the cluster's: none is honest
         on_hosts = mean_host_cores(host_samples, t0, t1)
         util = None if on_hosts is None else 100 * on_hosts / cluster_cores

@@ -14,6 +14,10 @@ A run's "uses_processes" and "worker_per_task" say how its backend ran its worke
 processes or threads of this one; one worker per task or a pool); they are null or absent in
 files written before they were recorded.
 
+A run's "gil" holds who held the GIL, measured by py-spy on an in-process backend
+(``engine.run.gil``): ``{"samples": [[t_s, tid], ...]}``, tid the native thread id of the
+holder (a task's "tid") or 0 when no thread held it. Absent where nothing was measured.
+
 ``cpu.hosts`` holds a cluster's per-host samples (a Dask run by scheduler address); it is absent
 from runs that have none, and from files written before it existed.
 
@@ -95,6 +99,9 @@ def run_to_dict(result: RunResult) -> dict[str, Any]:
                            "processes": {str(k): v for k, v in h.processes.items()}}
                           for h in result.host_samples]} if result.host_samples else {}),
         },
+        **({"gil": {"samples": [[result.rel(g.t), g.holder] for g in result.gil_samples],
+                    "probe_cpu_s": round(result.probe_cpu_s, 6)}}
+           if result.gil_samples else {}),
     }
 
 

@@ -16,6 +16,7 @@ from engine.backends.registry import BACKENDS
 from engine.figures.result import RunResult
 from engine.records import (
     CpuSample,
+    GilSample,
     HostCpuSample,
     MachineInfo,
     TaskError,
@@ -46,6 +47,8 @@ MAX_CORE_PERCENT = 1000.0
 MAX_PERCENT = 1e6
 # Distinct pids or thread ids one run's samples may report (every one becomes a plot series).
 MAX_TRACKED_IDS = 65536
+# GIL readings of one run: the probe's 10 Hz for eleven days.
+MAX_GIL_SAMPLES = 10**7
 # Runs in one file: a sweep is at most 50 points × every backend (and its baselines); a
 # comparison has a row per backend.
 MAX_RUNS = 1024
@@ -335,6 +338,24 @@ def _same_cores(where: str, samples: list[tuple[str, CpuSample | HostCpuSample]]
                            f"{sum(hosts.values())} cores: more than a run can sample")
 
 
+def _gil_samples(r: Reader, window: _Window) -> tuple[tuple[GilSample, ...], float]:
+    """The optional "gil" readings ([t_s, tid] pairs inside the run's window) and the CPU
+    seconds the probe used."""
+    if r.data.get("gil") is None:
+        return (), 0.0  # a file written before the GIL lane, or a run it could not measure
+    gil = Reader(f"{r.where}, gil", r.obj("gil"))
+    probe_cpu = gil.maybe_number("probe_cpu_s", 0.0, MAX_WALL_S) or 0.0
+    out = []
+    for pair in gil.items("samples", MAX_GIL_SAMPLES):
+        t, tid = pair if isinstance(pair, list) and len(pair) == 2 else (None, None)
+        if (isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t)
+                or not window.lo <= t <= window.hi or isinstance(tid, bool)
+                or not isinstance(tid, int) or not 0 <= tid <= MAX_OS_ID):
+            raise gil.fail("samples", "must hold [time, thread id] pairs inside the run")
+        out.append(GilSample(float(t), tid))
+    return tuple(out), probe_cpu
+
+
 def _workload(r: Reader) -> dict[str, Any]:
     w = Reader(f"{r.where}, workload", r.obj("workload"))
     for i, raw in enumerate(w.items("tasks", MAX_INSTANCES)):
@@ -380,6 +401,7 @@ def read_run(where: str, data: Any, machine: MachineInfo) -> RunResult:
     if known is not None:
         uses_processes = known.uses_processes if uses_processes is None else uses_processes
         worker_per_task = known.worker_per_task if worker_per_task is None else worker_per_task
+    gil_samples, probe_cpu_s = _gil_samples(r, window)
     return RunResult(
         backend=backend, workload=workload,
         workload_label=r.maybe_text("workload_label") or r.text("task"),
@@ -394,5 +416,6 @@ def read_run(where: str, data: Any, machine: MachineInfo) -> RunResult:
         cluster_cores=r.maybe_integer("cluster_cores", 1, MAX_CLUSTER_CORES),
         host_samples=host_samples,
         uses_processes=uses_processes, worker_per_task=worker_per_task,
+        gil_samples=gil_samples, probe_cpu_s=probe_cpu_s,
         # A name this install lacks (a file from a newer CoreScope) still opens; explain says so.
         backend_known=known is not None)

@@ -21,6 +21,9 @@ Ids, and why (Perfetto's JSON importer, as built into ui.perfetto.dev):
   never renames another run's lane. Run 2's third lane reads as tid 2003.
 - tid = pid × stride (no lane) carries the run's process metadata and counters: Perfetto
   attributes every event to a thread, and tid 0 is the idle ("swapper") thread in its model.
+- A run with measured GIL samples (``RunResult.gil_samples``) has one more "thread", "GIL
+  held by", after its lanes: one complete event per stretch of samples with the same holder,
+  named by the holder's worker label ("free" when no thread held it).
 - Perfetto holds a counter at its last value until the end of the trace, so each run's
   counters drop to 0 at the run's end instead of reading into the runs after it.
 """
@@ -32,10 +35,11 @@ from typing import Any
 
 from engine.figures.lanes import assign_lanes
 from engine.figures.result import RunResult
-from engine.records import CpuSample, HostCpuSample
+from engine.records import CpuSample, GilSample, HostCpuSample
 
 _MIN_STRIDE = 1000
 _CORES_TRACK = "CPU % per core"
+GIL_TRACK = "GIL held by"
 
 
 def _us(seconds: float) -> float:
@@ -73,13 +77,43 @@ def _counter_track(name: str, pid: int, tid: int, origin: float, t_end: float,
     return events
 
 
+def _gil_track(result: RunResult, pid: int, tid: int, sort_index: int,
+               origin: float) -> list[dict[str, Any]]:
+    """The "GIL held by" row: a complete event per run of samples with one holder."""
+    samples = [s for s in result.gil_samples if result.t0 <= s.t <= result.t_end]
+    if not samples:
+        return []
+    names = {r.worker.tid: r.worker.label or f"thread {r.worker.tid}"
+             for r in result.records if r.worker is not None}
+    events: list[dict[str, Any]] = [
+        {"ph": "M", "name": "thread_name", "pid": pid, "tid": tid, "args": {"name": GIL_TRACK}},
+        {"ph": "M", "name": "thread_sort_index", "pid": pid, "tid": tid,
+         "args": {"sort_index": sort_index}}]
+    stretch: list[GilSample] = []
+    for s, after in zip(samples, [*samples[1:], None]):
+        stretch.append(s)
+        if after is not None and after.holder == s.holder:
+            continue
+        # A stretch lasts from its first reading to the next holder's (the run's end last).
+        end = result.t_end if after is None else after.t
+        holder = s.holder
+        events.append({"ph": "X", "name": "free" if holder == 0 else
+                       names.get(holder, f"thread {holder}"), "cat": "gil", "pid": pid,
+                       "tid": tid, "ts": _us(stretch[0].t - origin),
+                       "dur": _us(end - stretch[0].t),
+                       "args": {"tid": holder, "samples": len(stretch)}})
+        stretch = []
+    return events
+
+
 def trace_events(results: Sequence[RunResult]) -> list[dict[str, Any]]:
     """Every trace event of ``results``, one trace process per run in the order given."""
     if not results:
         return []
     origin = min(r.t0 for r in results)
     all_lanes = [assign_lanes(r.records) for r in results]
-    stride = _stride(results, [len(lanes.lanes) for lanes in all_lanes])
+    # + 1: the GIL row after the lanes.
+    stride = _stride(results, [len(lanes.lanes) + 1 for lanes in all_lanes])
     width = len(str(len(results)))
     events: list[dict[str, Any]] = []
     for pid, (result, lanes) in enumerate(zip(results, all_lanes), start=1):
@@ -107,6 +141,8 @@ def trace_events(results: Sequence[RunResult]) -> list[dict[str, Any]]:
                            "tid": run_tid + lanes.lane_of[r.id] + 1,
                            "ts": _us(r.started - origin), "dur": _us(end - r.started),
                            "args": args})
+        n_lanes = len(lanes.lanes)
+        events += _gil_track(result, pid, run_tid + n_lanes + 1, n_lanes + 1, origin)
         events += _counter_track(_CORES_TRACK, pid, run_tid, origin, result.t_end,
                                  result.samples)
         hosts = dict.fromkeys(h.host for h in result.host_samples)

@@ -4,7 +4,8 @@ Lives here: ``config`` (``RunConfig`` and the checks that refuse bad settings), 
 (``Run``, ``execute``), ``state`` (the ``RunContext`` backends report to), ``fixtures`` (temp
 dir, local HTTP server), ``machine`` (cores, Python), ``monitor`` and ``sampler`` (CPU
 sampling, in a process of its own during a run), ``leftovers`` (what a run or a killed app
-leaves behind).
+leaves behind), ``gil`` and ``gil_probe`` (who holds the GIL, read by py-spy from outside),
+``lesson_plan`` (a lesson's checked runs).
 
 May import: the engine's core (``engine.records``, ``engine.workload``, ``engine.tasks``,
 ``engine.backends``) and ``engine.figures`` for the result. Nothing here imports Qt, and

@@ -30,6 +30,7 @@ from engine.figures.result import RunResult
 from engine.records import MachineInfo, TaskError, TaskRecord, TaskStatus
 from engine.run.config import ConfigError, RunConfig, check_config
 from engine.run.fixtures import open_fixtures
+from engine.run.gil import GilSampler, wanted
 from engine.run.leftovers import (
     adopt_orphans,
     descendants,
@@ -208,6 +209,11 @@ class Run:
                                  watch_children=self.backend_class.uses_processes)
             monitor.start()
             stack.callback(monitor.stop)  # also when the machinery below fails
+            # Who holds the GIL, read by py-spy from outside (threads of this process only).
+            gil = GilSampler(machine.gil_enabled)
+            if wanted(self.backend.name):
+                gil.start()
+            stack.callback(gil.stop)
             watchdog = None
             if cfg.workload.timeout_s is not None:
                 watchdog = threading.Thread(target=self._enforce_timeouts,
@@ -236,6 +242,9 @@ class Run:
             if self.backend_class.uses_processes:
                 process_run_ended()
             monitor.stop()  # (stopping twice is harmless)
+            gil.stop()  # before the sweep below, which would take its probe for a task's
+            if gil.note:  # why it could not measure: py-spy missing, ptrace refused
+                state.note(gil.note)
             state.close_remaining(cancelled=state.cancel.is_set())
             # Every worker has ended; any process that appeared since the run began and still
             # runs was started by a task. Skipped while another run shares this process: its
@@ -262,7 +271,8 @@ class Run:
             # What explain and the views need about the backend, recorded with the run so a
             # saved result never has to look its backend up.
             uses_processes=self.backend_class.uses_processes,
-            worker_per_task=self.backend_class.worker_per_task)
+            worker_per_task=self.backend_class.worker_per_task,
+            gil_samples=gil.samples(t0, t_end), probe_cpu_s=gil.cpu_s)
 
 
 _runs_lock = threading.RLock()

@@ -1,22 +1,21 @@
 """The workload and backend panel: what to run, where, and whether it can run at all.
 
-Every edit re-validates through the engine's own checks — ``build_workload`` then
-``check_config`` — so Run is enabled exactly when the CLI would accept the same choices, and the
-reason it is not is shown in the panel, in the engine's words.
+A workload is a list of rows (task, parameters, count); the selected row is edited below the
+list. Every edit re-validates each row through the engine's own ``build_workload``, then the
+whole through ``check_config``, so Run is enabled exactly when the CLI would accept the same
+choices, and the reason it is not is shown in the panel, in the engine's words, naming the row.
 """
 
 from __future__ import annotations
 
-import ast
-import os
 from typing import Any, cast
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -26,33 +25,36 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.backends.registry import BACKENDS
-from engine.backends.start_methods import default_start_method, valid_start_methods
-from engine.run.machine import usable_cores
 from engine.run.runner import ConfigError, RunConfig, check_config
-from engine.tasks import BUILTIN_TASKS
-from engine.workload import MAX_INSTANCES, Workload, build_workload, parse_settings
+from engine.tasks import BUILTIN_TASKS, ParamError
+from engine.workload import (
+    MAX_INSTANCES,
+    WorkItem,
+    Workload,
+    build_workload,
+    pairs_text,
+    parse_settings,
+    split_pairs,
+)
 from gui.palette import ERROR_STYLE
+from gui.panels.backend_choice import BackendChoice
+from gui.panels.function_picker import pick_functions, shown_path
 from gui.panels.params import ParamForm
+from gui.panels.rows import CUSTOM, Row, RowList, default_count
 
-CUSTOM = "custom (module:function)"
-_REFUSED_SUFFIX = "  ⚠"
-
-
-def _functions_in(path: str) -> list[str]:
-    """Top-level function names of a Python file, read without running it."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            tree = ast.parse(fh.read())
-    except (OSError, SyntaxError, ValueError):
-        return []
-    return [node.name for node in tree.body
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-            and not node.name.startswith("_")]
+__all__ = ["CUSTOM", "WorkloadPanel"]
 
 
-class WorkloadPanel(QWidget):
-    """Task, parameters, count, backend, workers and start method, validated live.
+def _custom_settings(text: str) -> dict[str, str]:
+    pairs = split_pairs(text)
+    for pair in pairs:
+        if "=" not in pair:
+            raise ParamError(f"parameter {pair!r}: expected key=value")
+    return parse_settings(pairs)
+
+
+class WorkloadPanel(BackendChoice):
+    """Rows of (task, parameters, count), then backend, workers and start method, validated live.
 
     Signals:
         changed: any choice changed; ``config``/``problem`` are up to date.
@@ -61,14 +63,15 @@ class WorkloadPanel(QWidget):
     changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent)  # the backend widgets (gui/panels/backend_choice.py)
         self.config: RunConfig | None = None
         self.problem: str | None = "no task chosen"
-        self._preset: Workload | None = None  # a multi-task workload handed in from the CLI
-        self._sample_interval_s = 0.1  # from the command line's --interval, if given
-        self._raw_params: dict[str, dict[str, str]] = {}
-        self._loading = False
-
+        self._preset: Workload | None = None  # a workload handed in whole (CLI, lesson, file)
+        self._timeout_s: float | None = None  # per-task timeout from the command line
+        self._raw_params: dict[str, dict[str, str]] = {}  # last values typed, per built-in task
+        self._failed_imports: dict[tuple[str, str, int], str] = {}
+        self._loading = True
+        self.rows = RowList()
         self.task_combo = QComboBox()
         for name, spec in BUILTIN_TASKS.items():
             self.task_combo.addItem(name, name)
@@ -76,34 +79,26 @@ class WorkloadPanel(QWidget):
                                         f"{spec.kind}: {spec.description}",
                                         Qt.ItemDataRole.ToolTipRole)
         self.task_combo.addItem(CUSTOM, CUSTOM)
+        # Shrinks with the column rather than widening it (the long entries are elided).
+        self.task_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.task_combo.setMinimumContentsLength(10)
         self.task_about = QLabel()
         self.task_about.setWordWrap(True)
         self.custom_spec = QLineEdit()
         self.custom_spec.setPlaceholderText("module:function or path/to/file.py:function")
         self.browse_button = QPushButton("Browse…")
+        self.browse_button.setToolTip("pick functions from a Python file: one row each")
         self.custom_params = QLineEdit()
-        self.custom_params.setPlaceholderText("key=value, key=value")
+        self.custom_params.setPlaceholderText("key=value, key=value (values may hold commas)")
+        self.custom_params.setToolTip("keyword arguments: key=value, key=value. A comma starts a "
+                                      "new pair only before another key=, so text=a,b passes "
+                                      "'a,b'; values are Python literals where they parse")
         self.params = ParamForm()
         self.count_spin = QSpinBox()
         self.count_spin.setRange(1, MAX_INSTANCES)
         self.count_spin.setValue(8)
-        self.count_spin.setToolTip("how many instances of the task to run")
-        self.backend_combo = QComboBox()
-        for name in BACKENDS:
-            self.backend_combo.addItem(name, name)
-        self.backend_about = QLabel()
-        self.backend_about.setWordWrap(True)
-        self.workers_spin = QSpinBox()
-        self.workers_spin.setRange(0, 1024)
-        self.workers_spin.setSpecialValueText(f"auto ({usable_cores()})")
-        self.start_combo = QComboBox()
-        self.start_combo.addItems(valid_start_methods())
-        self.start_combo.setCurrentText(default_start_method())
-        self.start_combo.setToolTip("how worker processes start; spawn is safe under a GUI")
-        self.scheduler_edit = QLineEdit()
-        self.scheduler_edit.setPlaceholderText("empty: start a local cluster")
-        self.scheduler_edit.setToolTip("dask: use the running cluster at tcp://host:port "
-                                       "instead of starting one (it is left running)")
+        self.count_spin.setToolTip("how many instances of this row's task to run")
         self.preset_note = QLabel()
         self.preset_note.setWordWrap(True)
         self.preset_note.hide()
@@ -111,9 +106,9 @@ class WorkloadPanel(QWidget):
         self.problem_label.setWordWrap(True)
         self.problem_label.setStyleSheet(ERROR_STYLE)
         self._layout()
-        self._mark_unavailable_backends()
         self._connect()
-        self._task_changed()
+        self._loading = False
+        self._row_selected()
 
     def _layout(self) -> None:
         custom_row = QHBoxLayout()
@@ -124,196 +119,118 @@ class WorkloadPanel(QWidget):
         custom_form.setContentsMargins(0, 0, 0, 0)
         custom_form.addRow("function", custom_row)
         custom_form.addRow("params", self.custom_params)
-        form = QFormLayout()
-        form.addRow("Task", self.task_combo)
-        form.addRow(self.task_about)
-        form.addRow(self.custom_box)
-        form.addRow(self.params)
-        form.addRow("Count", self.count_spin)
-        form.addRow("Backend", self.backend_combo)
-        form.addRow(self.backend_about)
-        form.addRow("Workers", self.workers_spin)
-        form.addRow("Start method", self.start_combo)
-        form.addRow("Scheduler", self.scheduler_edit)
-        self._form = form
+        self.row_box = QGroupBox()
+        row_form = QFormLayout(self.row_box)
+        row_form.setContentsMargins(4, 4, 4, 4)
+        row_form.addRow("Task", self.task_combo)
+        row_form.addRow(self.task_about)
+        row_form.addRow(self.custom_box)
+        row_form.addRow(self.params)
+        row_form.addRow("Count", self.count_spin)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addWidget(QLabel("Workload"))
+        layout.addWidget(self.rows)
+        layout.addWidget(self.row_box)
+        layout.addLayout(self._form)  # backend, workers, start method, scheduler
         layout.addWidget(self.preset_note)
         layout.addWidget(self.problem_label)
         layout.addStretch(1)
 
     def _connect(self) -> None:
+        self.rows.current_changed.connect(self._row_selected)
+        self.rows.edited.connect(self._edited)
+        self.rows.from_file.connect(lambda: self._browse(replace=False))
         self.task_combo.currentIndexChanged.connect(self._task_changed)
         self.params.changed.connect(self._edited)
         self.count_spin.valueChanged.connect(self._edited)
-        self.backend_combo.currentIndexChanged.connect(self._validate)
-        self.workers_spin.valueChanged.connect(self._validate)
-        self.start_combo.currentIndexChanged.connect(self._validate)
-        self.scheduler_edit.editingFinished.connect(self._validate)
         # Custom specs are checked when editing ends, not per keystroke: checking imports the
         # module, and half-typed names can be real modules with side effects ("antigravity").
-        self.custom_spec.editingFinished.connect(self._edited)
-        self.custom_params.editingFinished.connect(self._edited)
-        self.browse_button.clicked.connect(self._browse)
-
-    def _backend_item(self, row: int) -> QStandardItem:
-        model = self.backend_combo.model()
-        # A combo box's own model: items that can be disabled, renamed and tipped one by one.
-        assert isinstance(model, QStandardItemModel)
-        return model.item(row)
-
-    def _mark_unavailable_backends(self) -> None:
-        for row, cls in enumerate(BACKENDS.values()):
-            avail = cls.availability()
-            item = self._backend_item(row)
-            if not avail.ok:
-                item.setEnabled(False)
-                item.setText(f"{cls.name} (unavailable)")
-                item.setToolTip(f"{cls.summary}\nunavailable: {avail.reason}")
-            else:
-                item.setToolTip(cls.summary)
-        if not self._backend_item(self.backend_combo.currentIndex()).isEnabled():
-            self.backend_combo.setCurrentIndex(0)
+        self.custom_spec.editingFinished.connect(self._custom_edited)
+        self.custom_params.editingFinished.connect(self._custom_edited)
+        self.browse_button.clicked.connect(lambda: self._browse(replace=True))
 
     # -- reading and writing the choices ---------------------------------------------------------
     @property
     def task_name(self) -> str:
+        """The selected row's task: a built-in name or CUSTOM."""
         return cast(str, self.task_combo.currentData())  # (set as each item's data)
 
     @property
-    def backend_name(self) -> str:
-        return cast(str, self.backend_combo.currentData())  # (set as each item's data)
-
-    def backend_refusals(self) -> dict[str, str]:
-        """Backend name -> why it cannot run the current workload (unavailable or refused)."""
-        out = {}
-        for row in range(self.backend_combo.count()):
-            item = self._backend_item(row)
-            if item.text().endswith(_REFUSED_SUFFIX) or not item.isEnabled():
-                out[self.backend_combo.itemData(row)] = item.toolTip()
-        return out
-
-    def select_backend(self, name: str) -> None:
-        index = self.backend_combo.findData(name)
-        if index >= 0 and self._backend_item(index).isEnabled():
-            self.backend_combo.setCurrentIndex(index)
+    def task_names(self) -> tuple[str, ...]:
+        """Every row's task, as the engine names it, in run order."""
+        return tuple(row.name for row in self.rows.rows)
 
     def select_task(self, name: str) -> None:
+        """Set the selected row's task: a built-in name, or a ``module:function`` spec."""
         index = self.task_combo.findData(name)
         if index < 0:
             index = self.task_combo.findData(CUSTOM)
             self.custom_spec.setText(name)
-        self.task_combo.setCurrentIndex(index)
-        self._task_changed()
+        if index != self.task_combo.currentIndex():
+            self.task_combo.setCurrentIndex(index)  # _task_changed follows
+        else:
+            self._edited()
 
     def set_param(self, name: str, raw: str) -> None:
         self.params.editors[name].set_raw(raw)
 
     def set_state(self, state: dict[str, Any]) -> None:
-        """Restore choices saved by ``state()``; unknown or stale values are ignored."""
+        """Restore choices saved by ``state()`` (or by the older one-task panel); unknown or
+        stale values are ignored."""
         self._loading = True
         try:
-            self._raw_params = {k: dict(v) for k, v in state.get("params", {}).items()
+            self._raw_params = {str(k): {str(a): str(b) for a, b in v.items()}
+                                for k, v in state.get("params", {}).items()
                                 if isinstance(v, dict)}
-            self.custom_spec.setText(str(state.get("custom_spec", "")))
-            self.custom_params.setText(str(state.get("custom_params", "")))
-            if state.get("task"):
-                self.select_task(str(state["task"]))
-            if isinstance(state.get("count"), int):
-                self.count_spin.setValue(state["count"])
-            if state.get("backend"):
-                self.select_backend(str(state["backend"]))
-            if isinstance(state.get("workers"), int):
-                self.workers_spin.setValue(state["workers"])
-            self.scheduler_edit.setText(str(state.get("scheduler", "")))
-            if state.get("start_method") in valid_start_methods():
-                self.start_combo.setCurrentText(state["start_method"])
+            saved = state.get("rows")
+            rows = self.rows.rows
+            if isinstance(saved, list) and any(isinstance(r, dict) for r in saved):
+                rows = [Row.from_state(r) for r in saved if isinstance(r, dict)]
+            elif state.get("task"):
+                old = dict(state, params=self._raw_params.get(str(state["task"]), {}))
+                rows = [Row.from_state(old)]
+            self.set_backend_state(state)
         finally:
             self._loading = False
-        self._edited()
+        current = state.get("row")
+        self._preset = None
+        self.rows.set_rows(rows, current if isinstance(current, int) else 0)
 
     def state(self) -> dict[str, Any]:
-        self._remember_params()
-        return {"task": self.task_name, "params": self._raw_params,
-                "custom_spec": self.custom_spec.text(),
-                "custom_params": self.custom_params.text(),
-                "count": self.count_spin.value(), "backend": self.backend_name,
-                "workers": self.workers_spin.value(),
-                "start_method": self.start_combo.currentText(),
-                "scheduler": self.scheduler_edit.text().strip()}
+        row = self.rows.current
+        if not row.custom:
+            self._raw_params[row.task] = dict(row.params)
+        # The one-task keys are kept so that an older CoreScope still opens these settings.
+        return {"rows": [r.to_state() for r in self.rows.rows],
+                "row": self.rows.current_index,
+                "task": row.task, "params": self._raw_params,
+                "custom_spec": row.custom_spec, "custom_params": row.custom_params,
+                "count": row.count, **self.backend_state()}
 
     def set_config(self, config: RunConfig) -> None:
-        """Show ``config`` in the panel (from the command line); a workload of several tasks is
-        kept as given until the user edits the task choices."""
-        items = config.workload.items
+        """Show ``config`` in the panel, a row per work item (from the command line, a lesson or
+        an opened session); its workload is run as given until the user edits a row."""
+        rows = [Row(item.spec.name, count=item.count,
+                    params={k: str(v) for k, v in item.params.items()})
+                if item.spec.builtin else
+                Row(CUSTOM, item.spec.name, pairs_text(item.params), item.count)
+                for item in config.workload.items]
         self._loading = True
         try:
-            first = items[0]
-            if not first.spec.builtin:
-                self.custom_params.setText(", ".join(f"{k}={v}" for k, v in first.params.items()))
-            self.select_task(first.spec.name)
-            if first.spec.builtin:
-                for key, value in first.params.items():
-                    self.set_param(key, str(value))
-            self.count_spin.setValue(first.count)
-            self.select_backend(config.backend)
-            self.workers_spin.setValue(config.workers or 0)
-            if config.start_method:
-                self.start_combo.setCurrentText(config.start_method)
-            self._sample_interval_s = config.sample_interval_s
+            self.set_backend_config(config)
         finally:
             self._loading = False
-        self._preset = config.workload if len(items) > 1 or config.workload.timeout_s else None
-        self.preset_note.setText(f"Workload from the command line: {config.workload.label()}. "
-                                 "Editing the task above replaces it.")
-        self.preset_note.setVisible(self._preset is not None)
-        self._validate()
+        self._timeout_s = config.workload.timeout_s
+        self.preset_note.setText(f"Each task times out after {self._timeout_s:g} s "
+                                 "(from the command line)." if self._timeout_s else "")
+        self.preset_note.setVisible(bool(self._timeout_s))
+        self._preset = config.workload
+        self.rows.set_rows(rows, 0)
 
     def set_editable(self, editable: bool) -> None:
-        for w in (self.task_combo, self.custom_box, self.params, self.count_spin,
-                  self.backend_combo, self.workers_spin):
-            w.setEnabled(editable)
-        self.start_combo.setEnabled(editable and self._uses_processes())
-
-    # -- reactions -------------------------------------------------------------------------------
-    def _remember_params(self) -> None:
-        if self.params.editors:
-            self._raw_params[self._shown_task] = self.params.values()
-
-    def _task_changed(self) -> None:
-        if getattr(self, "_shown_task", None) is not None and not self._loading:
-            self._remember_params()
-        name = self.task_name
-        self._shown_task = name
-        custom = name == CUSTOM
-        self.custom_box.setVisible(custom)
-        spec = None if custom else BUILTIN_TASKS[name]
-        self.task_about.setText("Your own function, run once per count." if spec is None
-                                else f"<i>{spec.kind}</i> — {spec.description}")
-        self.params.set_spec(spec, self._raw_params.get(name))
-        if spec is not None and not self._loading:
-            self.count_spin.setValue(spec.default_count)
-        self._edited()
-
-    def _edited(self) -> None:
-        if not self._loading and self._preset is not None:
-            self._preset = None
-            self.preset_note.hide()
-        self._validate()
-
-    def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Python file with a task function", "",
-                                              "Python files (*.py)")
-        if not path:
-            return
-        rel = os.path.relpath(path)
-        shown = rel if not rel.startswith("..") else path
-        names = _functions_in(path)
-        self.custom_spec.setText(f"{shown}:{names[0] if names else ''}")
-        if names:
-            self.custom_spec.setToolTip("functions in this file: " + ", ".join(names))
-        self.custom_spec.setFocus()
-        self._edited()
+        self.rows.set_editable(editable)
+        self.row_box.setEnabled(editable)
+        self.set_backend_editable(editable)
 
     def workload_choice(self) -> tuple[Workload | None, str | None]:
         """The chosen workload whatever the backend choice (a comparison picks its own
@@ -323,62 +240,150 @@ class WorkloadPanel(QWidget):
         except ValueError as exc:
             return None, str(exc)
 
-    @property
-    def workers(self) -> int | None:
-        return self.workers_spin.value() or None
+    # -- the selected row ------------------------------------------------------------------------
+    def _show_task(self, name: str, raw: dict[str, str] | None) -> None:
+        custom = name == CUSTOM
+        self.custom_box.setVisible(custom)
+        spec = None if custom else BUILTIN_TASKS[name]
+        self.task_about.setText("Your own function, run once per count." if spec is None
+                                else f"<i>{spec.kind}</i> — {spec.description}")
+        self.params.set_spec(spec, raw)
 
-    @property
-    def start_method(self) -> str:
-        return self.start_combo.currentText()
+    def _row_selected(self) -> None:
+        """Load the selected row into the editor below the list."""
+        row = self.rows.current
+        was_loading, self._loading = self._loading, True
+        try:
+            self.task_combo.setCurrentIndex(self.task_combo.findData(row.task))
+            self.custom_spec.setText(row.custom_spec)
+            self.custom_params.setText(row.custom_params)
+            self._show_task(row.task, row.params)
+            if not row.custom:
+                row.params = self.params.values()  # defaults filled in, as shown
+            self.count_spin.setValue(row.count)
+        finally:
+            self._loading = was_loading
+        count = len(self.rows.rows)
+        self.row_box.setTitle(f"Row {self.rows.current_index + 1} of {count}" if count > 1
+                              else "Task")
+        self._validate()
 
-    def _uses_processes(self) -> bool:
-        return BACKENDS[self.backend_name].uses_processes
+    def _store_row(self) -> None:
+        row = self.rows.current
+        row.task = self.task_name
+        row.custom_spec = self.custom_spec.text().strip()
+        row.custom_params = self.custom_params.text().strip()
+        row.count = self.count_spin.value()
+        if not row.custom:
+            row.params = self.params.values()
+            self._raw_params[row.task] = dict(row.params)
+
+    def _task_changed(self) -> None:
+        if self._loading:
+            return
+        name = self.task_name
+        self._loading = True
+        try:
+            self._show_task(name, self._raw_params.get(name))
+            self.count_spin.setValue(default_count(name))
+        finally:
+            self._loading = False
+        self._edited()
+
+    def _custom_edited(self) -> None:
+        self._failed_imports.clear()  # the file may have been fixed since: try it again
+        self._edited()
+
+    def _edited(self) -> None:
+        if self._loading:
+            return
+        self._store_row()
+        if self._preset is not None:
+            self._preset = None  # the user changed the workload: build it from the rows now
+        self._validate()
+
+    def _browse(self, replace: bool) -> None:
+        """Pick functions of a ``.py`` file: a row each, run once. From a row's Browse… they
+        take that row's place; from the list's From .py… they are added at the end."""
+        path, _ = QFileDialog.getOpenFileName(self, "Python file with task functions", "",
+                                              "Python files (*.py)")
+        if not path:
+            return
+        names = pick_functions(self, path)
+        if names is None:
+            return
+        shown = shown_path(path)
+        self._failed_imports.clear()
+        rows = [Row(CUSTOM, f"{shown}:{name}", count=1) for name in names]
+        if not rows:  # no functions: show the file, and the engine says what is missing
+            rows = [Row(CUSTOM, f"{shown}:", count=1)]
+        if replace:
+            self.rows.replace_current(rows)
+        else:
+            self.rows.insert(len(self.rows.rows), rows)
+
+    # -- checking --------------------------------------------------------------------------------
+    def _build_row(self, row: Row) -> WorkItem:
+        if not row.custom:
+            spec = BUILTIN_TASKS[row.task]
+            given = {p.name: row.params[p.name] for p in spec.params if p.name in row.params}
+            return build_workload([row.task], row.count, given).items[0]
+        if not row.name:
+            raise ParamError("enter a custom task as module:function")
+        key = (row.name, row.custom_params, row.count)
+        if key in self._failed_imports:  # not re-imported per keystroke in another row
+            raise ParamError(self._failed_imports[key])
+        try:
+            return build_workload([row.name], row.count,
+                                  _custom_settings(row.custom_params)).items[0]
+        except ValueError as exc:
+            self._failed_imports[key] = str(exc)
+            raise
+
+    def _check_rows(self) -> tuple[list[WorkItem], str | None]:
+        """The rows' work items, and the first row's reason for refusal (naming the row when
+        there are several); each row's label shows its own reason."""
+        items: list[WorkItem] = []
+        errors: list[str | None] = []
+        for row in self.rows.rows:
+            try:
+                items.append(self._build_row(row))
+                errors.append(None)
+            except ValueError as exc:  # ParamError, TaskLoadError, UnknownTaskError
+                errors.append(str(exc))
+        self.rows.show_checks(errors)
+        for index, (row, error) in enumerate(zip(self.rows.rows, errors)):
+            if error is not None:
+                several = len(self.rows.rows) > 1
+                return items, (f"row {index + 1} ({row.short_name()}): {error}" if several
+                               else error)
+        return items, None
 
     def _workload(self) -> Workload:
+        items, problem = self._check_rows()
         if self._preset is not None:
             return self._preset
-        if self.params.errors():
-            raise ValueError(self.params.errors()[0])
-        if self.task_name == CUSTOM:
-            spec = self.custom_spec.text().strip()
-            if not spec:
-                raise ValueError("enter a custom task as module:function")
-            pairs = [p.strip() for p in self.custom_params.text().split(",") if p.strip()]
-            return build_workload([spec], self.count_spin.value(), parse_settings(pairs))
-        return build_workload([self.task_name], self.count_spin.value(), self.params.values())
-
-    @property
-    def cluster_address(self) -> str | None:
-        """The scheduler field, whichever backend is chosen: comparisons and sweeps run their
-        dask step on that cluster."""
-        return self.scheduler_edit.text().strip() or None
-
-    @property
-    def scheduler(self) -> str | None:
-        """The dask scheduler address, if the backend takes one and the field is filled."""
-        text = self.cluster_address
-        return text if BACKENDS[self.backend_name].accepts_scheduler else None
+        if problem is not None:
+            raise ValueError(problem)
+        workload = Workload(tuple(items), self._timeout_s)
+        if workload.n_tasks > MAX_INSTANCES:
+            raise ParamError(f"{workload.n_tasks} task instances is above the limit "
+                             f"{MAX_INSTANCES}")
+        return workload
 
     def _validate(self) -> None:
-        cls = BACKENDS[self.backend_name]
-        self.start_combo.setEnabled(cls.uses_processes)
-        self._form.setRowVisible(self.scheduler_edit, cls.accepts_scheduler)
-        self.workers_spin.setEnabled(not cls.worker_per_task)
-        self.workers_spin.setToolTip("this backend starts one worker per task"
-                                     if cls.worker_per_task else
-                                     "threads or processes to use; auto = usable cores")
-        self.backend_about.setText(cls.summary)
+        if self._loading:
+            return
+        self.show_backend()
         self.config, self.problem = None, None
         try:
             workload = self._workload()
-        except ValueError as exc:  # ParamError, TaskLoadError, UnknownTaskError
+        except ValueError as exc:
             self.problem = str(exc)
             workload = None
         if workload is not None:
-            self._mark_refused_backends(workload)
-            config = RunConfig(workload, cls.name, self.workers_spin.value() or None,
-                               self.start_combo.currentText() if cls.uses_processes else None,
-                               self._sample_interval_s, scheduler=self.scheduler)
+            self.mark_refused_backends(workload)
+            config = self.run_config(workload)
             try:
                 check_config(config)
                 self.config = config
@@ -387,16 +392,3 @@ class WorkloadPanel(QWidget):
         self.problem_label.setText(self.problem or "")
         self.problem_label.setVisible(self.problem is not None)
         self.changed.emit()
-
-    def _mark_refused_backends(self, workload: Workload) -> None:
-        for row, cls in enumerate(BACKENDS.values()):
-            item = self._backend_item(row)
-            if not item.isEnabled():
-                continue
-            try:
-                check_config(RunConfig(workload, cls.name))
-                item.setText(cls.name)
-                item.setToolTip(cls.summary)
-            except ConfigError as exc:
-                item.setText(cls.name + _REFUSED_SUFFIX)
-                item.setToolTip(f"{cls.summary}\nnot for this workload: {exc}")

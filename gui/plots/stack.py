@@ -4,6 +4,8 @@
     CPU per cluster host    a Dask cluster's hosts (HostCpuSample), shown only for such runs
     CPU per worker          child processes or engine threads (CpuSample), or the cluster's
                             worker processes (HostCpuSample.processes)
+    GIL held by             which thread held the GIL (RunResult.gil_samples, py-spy): shown
+                            for in-process runs once they end (the probe is read at its stop)
     Tasks per worker        the timeline (TaskStarted / TaskFinished)
 
 Every batch from the bridge reaches ``add_samples`` / ``add_task_events``; routing by sample
@@ -20,14 +22,16 @@ from engine.figures.result import RunResult
 from engine.records import CpuSample, HostCpuSample
 from gui.plots import Sample, TaskEvent
 from gui.plots.cpu import CpuPlot
+from gui.plots.gil import GilBand
 from gui.plots.hosts import HostCpuPlot
 from gui.plots.replay import task_events, task_names
 from gui.plots.style import PlotPanel, set_left_width
 from gui.plots.timeline import Timeline
 from gui.plots.workers import WorkerCpuPlot
 
-# Height shares of CPU per core, CPU per cluster host, CPU per worker and the timeline.
-_SHARES = (30, 0, 25, 45)
+# Height shares of CPU per core, CPU per cluster host, CPU per worker, the GIL band and the
+# timeline.
+_SHARES = (30, 0, 25, 8, 45)
 _HOST_SHARE = 0.2
 
 
@@ -39,22 +43,24 @@ class LivePlots(QSplitter):
         self.cpu_plot = CpuPlot(cores)
         self.host_cpu = HostCpuPlot()
         self.worker_cpu = WorkerCpuPlot()
+        self.gil_band = GilBand()
         self.timeline = Timeline()
         for index, panel in enumerate(self.panels):
             self.addWidget(panel)
             # A panel dragged to nothing would stay lost (its size is remembered).
             self.setCollapsible(index, False)
         self.host_cpu.hide()
+        self.gil_band.hide()
         self.setSizes(list(_SHARES))
 
     @property
     def panels(self) -> tuple[PlotPanel, ...]:
-        return (self.cpu_plot, self.host_cpu, self.worker_cpu, self.timeline)
+        return (self.cpu_plot, self.host_cpu, self.worker_cpu, self.gil_band, self.timeline)
 
     @property
     def followers(self) -> list[pg.PlotWidget]:
         """The plots that follow the timeline's time axis."""
-        return [self.cpu_plot.plot, self.host_cpu.plot, self.worker_cpu.plot]
+        return [self.cpu_plot.plot, self.host_cpu.plot, self.worker_cpu.plot, self.gil_band.plot]
 
     # -- a run -----------------------------------------------------------------------------------
     def begin_run(self, origin: float, names: tuple[str, ...], uses_processes: bool,
@@ -65,6 +71,8 @@ class LivePlots(QSplitter):
         self.host_cpu.clear()
         self.host_cpu.set_origin(origin)
         self._show_hosts(on_cluster)
+        self.gil_band.clear()
+        self.gil_band.hide()
 
     def _show_hosts(self, on: bool) -> None:
         if on == (not self.host_cpu.isHidden()):
@@ -96,6 +104,8 @@ class LivePlots(QSplitter):
         self.timeline.end_run(result.t0)
         self.worker_cpu.end_run(result.t0)
         self.host_cpu.set_origin(result.t0)
+        self.gil_band.show_result(result)
+        self.gil_band.setVisible(bool(result.gil_samples))
 
     def replay(self, result: RunResult, uses_processes: bool) -> None:
         """Draw a run that already ended (from a file) as it was; ``end_run`` follows."""
