@@ -2,11 +2,14 @@
 
     ┌ backends ☑ sequential ☑ threads …        [Compare] [Stop]   3/6: process-pool ┐
     │ legend (task colours · strip colours)                                           │
-    │ sequential   │ timeline ▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇                                 │
-    │ thread-pool  │ timeline ▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇                                  │
-    │ process-pool │ timeline ▇▇▇▇▇▇                                                   │
-    ├ results table (fastest marked)              │ speedup per backend, ideal line   ┤
-    └─────────────────────────────────────────────┴───────────────────────────────────┘
+    │ ■ sequential   │ timeline ▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇ ▲ │  sequential ▇▇ 1.00×          │
+    │ ■ thread-pool  │ timeline ▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇▇   │ thread-pool ▇▇▇ 1.10×    ┆    │
+    │ ■ process-pool │ timeline ▇▇▇▇▇▇        (scroll) ▼ │process-pool ▇▇▇▇▇▇▇ 3.61×┆    │
+    ├ results table (fastest marked)                   │ speedup per backend, ideal ┆    ┤
+    └──────────────────────────────────────────────────┴────────────────────────────────┘
+
+Rows scroll when they do not fit, each as tall as naming all its lanes needs; the speedup
+chart (``gui.pages.speedup_chart``) has the page's height, so every backend keeps its name.
 
 The page draws; ``gui.pages.controller`` runs the sequence and feeds the page, a
 ``SequencePage``, the bridge's signals for the run in progress, or whole results from a saved
@@ -18,41 +21,65 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics
+from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from engine.figures.result import RunResult
-from engine.files.tables import COMPARE_HEADER, compare_rows, fastest
 from engine.run.runner import Run
 from engine.workload import Workload
-from gui import palette
-from gui.pages.compare_row import CompareRow
+from gui.pages.compare_row import NAME_WIDTH, CompareRow
+from gui.pages.compare_table import CompareTable
+from gui.pages.speedup_chart import SpeedupChart
 from gui.palette import ERROR_STYLE
 from gui.panels.backend_list import BackendList
 from gui.plots import TaskEvent
-from gui.plots.axes import LabelAxis
-from gui.plots.style import left_axis_width, make_plot, set_font, set_left_width
+from gui.plots.style import set_left_width
 
-FASTEST_MARK = " ★"
 # The time axis's title does not fit under the stacked rows at 720 px, so its unit is named here.
 STRIP_LEGEND = ("x: seconds since each run's start · strips: CPU per core, "
                 "<span style='background:#00204C;color:white'>&nbsp;0 %"
                 "&nbsp;</span><span style='background:#FFEA46'>&nbsp;100 %&nbsp;</span>")
-SPEEDUP_LABEL = "speedup (× vs baseline)"
-# Lane names longer than this are cut: the rows' timelines need the room more.
+# Lane names longer than this are elided: the rows' timelines need the room more.
 _MAX_LANE_NAME_PX = 220
+# A timeline narrower than this, right of its names, no longer shows who was slow.
+_LEAST_DATA_PX = 360
+
+
+def _lane_axis_width(font: QFont, point_size: int, label_px: int, max_label_px: int) -> int:
+    """Left-axis width of the rows' plots: the lane names (at most ``max_label_px``) or
+    "1000", plus the tick and its gap. No room for an axis title: the rows show none."""
+    sized = QFont(font)
+    sized.setPointSize(point_size)
+    metrics = QFontMetrics(sized)
+    return max(metrics.horizontalAdvance("1000"), min(label_px, max_label_px)) + 14
+
+
+def _lane_name_px(point_size: int) -> int:
+    """The most a lane name may take: ``_MAX_LANE_NAME_PX`` at 11 pt, growing with the text
+    only half as fast, so large text elides a long name rather than squeezing the bars."""
+    return int(_MAX_LANE_NAME_PX * (1 + max(0, point_size - 11) / 22))
+
+
+def _vertical_scroll(content: QWidget) -> QScrollArea:
+    """``content`` filling the area's width, scrolled up and down when taller than it."""
+    scroll = QScrollArea()
+    scroll.setWidget(content)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setMinimumHeight(0)
+    return scroll
 
 
 def with_baselines(results: Sequence[RunResult]) -> list[RunResult]:
@@ -98,11 +125,13 @@ class CompareView(QWidget):
         self.legend = QLabel()
         self.legend.setWordWrap(True)
         self.strip_legend = QLabel(STRIP_LEGEND)
+        self.strip_legend.setWordWrap(True)
         self.rows: list[CompareRow] = []
         self.results: list[RunResult] = []
         self._font_size = 11
         self._current = -1
         self._origin = 0.0
+        self._row_labels_px = 0  # the name column and lane names left of each timeline
         self._build()
 
     def _build(self) -> None:
@@ -113,52 +142,40 @@ class CompareView(QWidget):
         top.addWidget(QLabel("Backends"))
         top.addWidget(self.backends, 1)
         top.addLayout(buttons)
-        # Rows share the height equally (no scroll area): the point is to see them all at once.
+        # Rows share the height when they fit; when they do not (ten backends, large text, a
+        # 720-px projector) they scroll, each keeping the height that names all its lanes.
         self.rows_box = QWidget()
         self.rows_layout = QVBoxLayout(self.rows_box)
         self.rows_layout.setContentsMargins(0, 0, 0, 0)
         self.rows_layout.setSpacing(0)
-        self.table = QTableWidget(0, len(COMPARE_HEADER))
-        self.table.setHorizontalHeaderLabels(COMPARE_HEADER)
-        self.table.verticalHeader().hide()
-        # Compact rows: six backends fit under the timelines at 1280×720.
-        self.table.verticalHeader().setDefaultSectionSize(
-            QFontMetrics(self.table.font()).height() + 6)
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        # Horizontal bars: backend names sit on the left axis, legible at any count, and the
-        # rows keep the same top-to-bottom order as the timelines above.
-        self.chart_axis = LabelAxis()
-        self.chart = make_plot("", {"left": self.chart_axis})
-        self.chart.setMouseEnabled(x=False, y=False)
-        item = self.chart.getPlotItem()
-        item.showGrid(x=True, y=False, alpha=palette.GRID_ALPHA)
-        item.invertY(True)
-        self.speedup_bars = pg.BarGraphItem(x0=[], y=[], width=[], height=0.6)
-        item.addItem(self.speedup_bars)
-        self.ideal_line = pg.InfiniteLine(1, angle=90, pen=pg.mkPen(
-            palette.FOREGROUND, width=2, style=Qt.PenStyle.DashLine))
-        self.ideal_line.setVisible(False)
-        item.addItem(self.ideal_line)
-        # Above the first bar (room is left there), so it never covers one.
-        self.ideal_label = pg.TextItem("", color=palette.FOREGROUND, anchor=(0.5, 0.5))
-        item.addItem(self.ideal_label)
-        bottom = QSplitter(Qt.Orientation.Horizontal)
-        bottom.addWidget(self.table)
-        bottom.addWidget(self.chart)
-        bottom.setSizes([600, 320])
-        self.split = QSplitter(Qt.Orientation.Vertical)
-        self.split.addWidget(self.rows_box)
-        self.split.addWidget(bottom)
-        self.split.setSizes([500, 150])
+        self.rows_scroll = _vertical_scroll(self.rows_box)
+        self.table = CompareTable()
+        # The chart takes the page's full height on the right: ten backends' names and values
+        # fit there at 1280×720, where a strip under the rows held five.
+        self.chart = SpeedupChart()
+        self.ideal_line = self.chart.ideal_line
+        self.chart_scroll = _vertical_scroll(self.chart)
+        self.chart_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.left = QSplitter(Qt.Orientation.Vertical)
+        self.left.addWidget(self.rows_scroll)
+        self.left.addWidget(self.table)
+        self.left.setSizes([500, 150])
+        self.left.setStretchFactor(0, 1)
+        self.split = QSplitter(Qt.Orientation.Horizontal)
+        self.split.addWidget(self.left)
+        self.split.addWidget(self.chart_scroll)
+        self.split.setSizes([650, 300])
         self.split.setStretchFactor(0, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addLayout(top)
-        status_row = QHBoxLayout()
-        status_row.addWidget(self.status, 1)
-        status_row.addWidget(self.strip_legend)
-        layout.addLayout(status_row)
-        layout.addWidget(self.legend)
+        layout.addWidget(self.status)
+        # Both legends wrap: at large text a fixed-width one squeezed the status into a
+        # column one word wide that took a third of a 720-px screen.
+        legends = QHBoxLayout()
+        legends.addWidget(self.legend, 3)
+        legends.addWidget(self.strip_legend, 2)
+        layout.addLayout(legends)
         layout.addWidget(self.split, 1)
         self.compare_button.clicked.connect(self.compare_requested)
         self.stop_button.clicked.connect(self.stop_requested)
@@ -174,7 +191,7 @@ class CompareView(QWidget):
             row.deleteLater()
         self.rows = []
         for i, label in enumerate(labels):
-            row = CompareRow(label, CompareRow.colour(i))
+            row = CompareRow(label, CompareRow.colour(i), CompareRow.hatched(i))
             row.set_font_size(self._font_size)
             self.rows_layout.addWidget(row, 1)
             self.rows.append(row)
@@ -276,54 +293,46 @@ class CompareView(QWidget):
 
     # -- table and chart -------------------------------------------------------------------------
     def _fill_table(self, results: Sequence[RunResult]) -> None:
-        rows = compare_rows(results)
-        best = fastest(results)
-        self.table.setRowCount(len(rows))
-        bold = QFont(self.font())
-        bold.setBold(True)
-        for r, cells in enumerate(rows):
-            for c, text in enumerate(cells):
-                if c == 0 and r == best:
-                    text += FASTEST_MARK
-                item = QTableWidgetItem(text)
-                if c > 0:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
-                                          | Qt.AlignmentFlag.AlignVCenter)
-                if r == best:
-                    item.setFont(bold)
-                    item.setBackground(QBrush(palette.with_alpha(palette.BLUISH_GREEN, 50)))
-                if c == 0 and r < len(self.rows):
-                    item.setForeground(QBrush(QColor(self.rows[r]._colour)))
-                self.table.setItem(r, c, item)
-        cell = self.table.item(best, 0) if best is not None else None
-        if cell is not None:
-            cell.setToolTip("fastest run that completed every task")
-        self.table.resizeColumnsToContents()
+        self.table.show_results(results, len(self.rows))
 
     def _fill_chart(self, results: Sequence[RunResult]) -> None:
-        speedups = np.array([r.stats.speedup or 0.0 for r in results], dtype=float)
-        y = np.arange(len(results), dtype=float)
-        brushes = [pg.mkBrush(CompareRow.colour(i)) for i in range(len(results))]
-        self.speedup_bars.setOpts(x0=np.zeros(len(results)), y=y, width=speedups, height=0.6,
-                                  brushes=brushes, pen=pg.mkPen(palette.FOREGROUND, width=1))
-        self.chart_axis.set_labels([r.backend for r in results])
-        item = self.chart.getPlotItem()
-        ideal = ideal_speedup(results) if results else 1
-        self.ideal_line.setValue(ideal)
-        self.ideal_line.setVisible(bool(results))
-        self.ideal_label.setText(f"ideal {ideal}×" if results else "")
-        self.ideal_label.setPos(ideal, -0.6)
-        right = max([ideal, *speedups.tolist(), 1.0]) * 1.15
-        item.setYRange(-1.1, max(0, len(results) - 1) + 0.5, padding=0)
-        item.setXRange(0, right, padding=0)
+        self.chart.show_speedups([r.backend for r in results],
+                                 [r.stats.speedup for r in results],
+                                 ideal_speedup(results) if results else None)
+        self._fit_split()
+
+    def _fit_split(self) -> None:
+        """Give the chart the width its names and values need beside the rows, or, on a page
+        too narrow for both (2× text on a 1280-px screen), the width under them; and give the
+        table the height that shows every backend, leaving the timelines most of the page."""
+        if not self.isVisible():
+            return  # sizes before the first show are guesses; showEvent fits again
+        width, height = self.split.width(), self.split.height()
+        if width > 0 and height > 0:
+            scrollbar = self.chart_scroll.verticalScrollBar().sizeHint().width()
+            least = self.chart.minimumWidth() + scrollbar
+            narrow = width - least < self._row_labels_px + _LEAST_DATA_PX
+            if narrow:
+                self.split.setOrientation(Qt.Orientation.Vertical)
+                chart = min(self.chart.minimum_height() + scrollbar, int(height * 0.45))
+                self.split.setSizes([height - chart, chart])
+            else:
+                self.split.setOrientation(Qt.Orientation.Horizontal)
+                chart = max(least, min(max(self.chart.width_hint(), int(width * 0.25)),
+                                       int(width * 0.36)))
+                self.split.setSizes([width - chart, chart])
+        height = sum(self.left.sizes())
+        if height > 0:
+            table = min(self.table.whole_height(), int(height * 0.4))
+            self.left.setSizes([height - table, table])
 
     @property
     def ideal(self) -> float:
-        return float(self.ideal_line.value())
+        return self.chart.ideal
 
     def bar_heights(self) -> list[float]:
         """Speedup per backend as drawn (bar lengths), in row order."""
-        return [float(w) for w in np.asarray(self.speedup_bars.opts["width"])]
+        return self.chart.bar_lengths()
 
     # -- axes ------------------------------------------------------------------------------------
     def _show_span(self, now_x: float) -> None:
@@ -334,17 +343,39 @@ class CompareView(QWidget):
         master.setXRange(-0.02 * span, span * 1.02, padding=0)
 
     def _align_axes(self) -> None:
-        # The rows read as one time axis only if their plots start at the same x pixel.
+        # The rows read as one time axis only if their plots start at the same x pixel: one
+        # name-column width and one left-axis width for all.
+        names = max([NAME_WIDTH, *(r.name_width_hint(self._font_size) for r in self.rows)])
         hint = max([r.timeline.lane_width_hint() for r in self.rows] or [0])
-        width = left_axis_width(self.font(), self._font_size, hint, _MAX_LANE_NAME_PX)
+        # Lane names may take a fifth of a row, or what "thread 123456" needs; longer ones are
+        # elided, never dropped.
+        sized = QFont(self.font())
+        sized.setPointSize(self._font_size)
+        least = QFontMetrics(sized).horizontalAdvance("thread 123456")
+        room = max(least, min(_lane_name_px(self._font_size), int(self.rows_box.width() * 0.2)))
+        width = _lane_axis_width(self.font(), self._font_size, hint, room)
+        self._row_labels_px = names + width
         for row in self.rows:
+            row.set_name_width(names)
+            row.timeline.lane_axis.set_max_label_px(room)
             set_left_width(row.timeline.plot, width)
             set_left_width(row.strip.plot, width)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._align_axes()
+        self._fit_split()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        self._fit_split()
 
     def set_font_size(self, point_size: int) -> None:
         self._font_size = point_size
         for i, row in enumerate(self.rows):
             row.set_font_size(point_size)
             row.show_time_axis(i == len(self.rows) - 1, point_size)
-        set_font(self.chart, point_size, "", SPEEDUP_LABEL)
+        self.chart.set_font_size(point_size)
+        self.table.set_font_size(point_size)
         self._align_axes()
+        self._fit_split()

@@ -7,7 +7,11 @@ cluster hosts' cores, for a dask run on a cluster reached by address).
     └──────────────┴───────────────────────────────────────────────┘
 
 Rows share one x axis (seconds since each run's own start), so a slower backend's bars run
-visibly further right; the Compare page links their x ranges and sets equal left-axis widths.
+visibly further right; the Compare page links their x ranges and sets equal left-axis widths
+and name-column widths.
+
+A row is as tall as naming every lane needs (up to ``MAX_NAMED_LANES``; the page scrolls the
+rows), and says so in its name column when it has more lanes than that and names only some.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from engine.figures.result import RunResult
@@ -35,6 +39,30 @@ AXIS_HEIGHT = 50
 TIMELINE_MIN_HEIGHT = 36
 NAME_WIDTH = 140
 STRIP_Y_LABEL = "core"
+STATE_COLOUR = "#555555"  # 7.5:1 on white
+# Beyond this many lanes a row would be taller than a projector's screen at large text: it
+# keeps this height and names every n-th lane, saying so.
+MAX_NAMED_LANES = 24
+# The plot's own margins above and below the lanes.
+_PLOT_MARGIN_PX = 8
+
+
+def swatch_pixmap(colour: str, hatched: bool, size: int) -> QPixmap:
+    """A square as the backend's bar is drawn: its fill, a dark outline, and the hatching of
+    the second five colours, so the swatch carries the same two cues as the bar."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(QColor(0, 0, 0, 0))
+    painter = QPainter(pixmap)
+    try:
+        painter.setPen(QPen(QColor(palette.FOREGROUND), 1))
+        painter.setBrush(QBrush(QColor(colour)))
+        painter.drawRect(0, 0, size - 1, size - 1)
+        if hatched:
+            painter.setBrush(QBrush(QColor(palette.FOREGROUND), Qt.BrushStyle.BDiagPattern))
+            painter.drawRect(0, 0, size - 1, size - 1)
+    finally:
+        painter.end()
+    return pixmap
 
 
 def _cpu_sources(result: RunResult) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[str]]:
@@ -98,15 +126,27 @@ class CompareRow(QWidget):
         colour: its colour, shared with its bar in the speedup chart.
     """
 
-    def __init__(self, label: str, colour: str, parent: QWidget | None = None) -> None:
+    def __init__(self, label: str, colour: str, hatched: bool = False,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.label = label
         self.result: RunResult | None = None
+        self.swatch = QLabel()
+        self.swatch.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.name = QLabel()
-        self.name.setFixedWidth(NAME_WIDTH)
-        self.name.setWordWrap(True)
+        # No word wrap: the column is made as wide as the longest name, and a wrapping label
+        # makes the page's scroll area size rows by their preferred height, not their least.
         self.name.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.name_box = QWidget()
+        self.name_box.setFixedWidth(NAME_WIDTH)
+        name_layout = QHBoxLayout(self.name_box)
+        name_layout.setContentsMargins(0, 0, 0, 0)
+        name_layout.setSpacing(4)
+        name_layout.addWidget(self.swatch, 0, Qt.AlignmentFlag.AlignVCenter)
+        name_layout.addWidget(self.name, 1)
         self._colour = colour
+        self._hatched = hatched
+        self._state = ""
         self.timeline = Timeline()
         # One legend for all rows is shown above them; the name column replaces the title.
         self.timeline.title.hide()
@@ -124,13 +164,41 @@ class CompareRow(QWidget):
         self.strip.setFixedHeight(STRIP_HEIGHT)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 2)
-        layout.addWidget(self.name)
+        layout.addWidget(self.name_box)
         layout.addLayout(plots, 1)
+        self.timeline.lanes_changed.connect(self._lanes_changed)
+        self._draw_swatch()
         self.set_state("waiting")
 
     def set_state(self, text: str) -> None:
-        self.name.setText(f'<b style="color:{self._colour}">■</b> <b>{self.label}</b>'
-                          f'<br><span style="color:#555555">{text}</span>')
+        self._state = text
+        lanes = len(self.timeline.lane_labels())
+        more = f"<br>{lanes} lanes,<br>not all named" if lanes > MAX_NAMED_LANES else ""
+        self.name.setText(f'<b>{self.label}</b><br><span style="color:{STATE_COLOUR}">'
+                          f'{text}{more}</span>')
+
+    def _lanes_changed(self) -> None:
+        lanes = len(self.timeline.lane_labels())
+        axis = self.timeline.lane_axis
+        self.timeline.plot.setMinimumHeight(max(
+            TIMELINE_MIN_HEIGHT,
+            axis.height_for_all(min(lanes, MAX_NAMED_LANES)) + _PLOT_MARGIN_PX))
+        self.set_state(self._state)
+
+    def _draw_swatch(self) -> None:
+        size = QFontMetrics(self.font()).height()
+        self.swatch.setPixmap(swatch_pixmap(self._colour, self._hatched, size))
+
+    def set_name_width(self, pixels: int) -> None:
+        self.name_box.setFixedWidth(pixels)
+
+    def name_width_hint(self, point_size: int) -> int:
+        """Pixels the swatch and the bold name need at ``point_size``, on one line."""
+        font = QFont(self.font())
+        font.setPointSize(point_size)
+        font.setBold(True)
+        metrics = QFontMetrics(font)
+        return metrics.height() + 4 + metrics.horizontalAdvance(self.label) + 6
 
     def begin(self, origin: float, names: tuple[str, ...]) -> None:
         self.timeline.begin_run(origin, names)
@@ -161,18 +229,26 @@ class CompareRow(QWidget):
         else:
             set_font(self.strip.plot, point_size, STRIP_Y_LABEL)
         self.strip.plot.getPlotItem().showAxis("bottom", on)
+        font = QFont()
+        font.setPointSize(point_size)
+        line = QFontMetrics(font).height()
+        axis = 2 * line + 12
         if on:
             # pyqtgraph sizes an axis toggled this way without room for its title: fix it.
-            font = QFont()
-            font.setPointSize(point_size)
-            self.strip.plot.getPlotItem().getAxis("bottom").setHeight(
-                2 * QFontMetrics(font).height() + 12)
+            self.strip.plot.getPlotItem().getAxis("bottom").setHeight(axis)
         self.strip.plot.getPlotItem().getAxis("left").showLabel(False)
-        self.strip.setFixedHeight(STRIP_HEIGHT + (AXIS_HEIGHT if on else 0))
+        # At large text the strip grows so its one core name is not cut in half.
+        strip = max(STRIP_HEIGHT, line + 6)
+        self.strip.setFixedHeight(strip + (max(AXIS_HEIGHT, axis) if on else 0))
 
     def set_font_size(self, point_size: int) -> None:
         self.timeline.set_font_size(point_size)
         self._hide_timeline_axis()
+        font = QFont(self.font())
+        font.setPointSize(point_size)
+        self.swatch.setPixmap(swatch_pixmap(self._colour, self._hatched,
+                                            QFontMetrics(font).height()))
+        self._lanes_changed()
 
     def _hide_timeline_axis(self) -> None:
         # Timeline sets its time-axis title on begin_run and font changes, which shows the
@@ -189,3 +265,7 @@ class CompareRow(QWidget):
     @staticmethod
     def colour(index: int) -> str:
         return palette.series_colour(index)
+
+    @staticmethod
+    def hatched(index: int) -> bool:
+        return palette.series_dashed(index)

@@ -92,7 +92,7 @@ class SummaryPanel(QWidget):
                 counts += f" · {n} {word}"
         self._set("Tasks", counts, f"of {s.n_tasks}")
         self.values["Tasks"].setStyleSheet(
-            f"color: {palette.FAILED};" if s.failed or s.lost else "")
+            f"color: {palette.ink(palette.FAILED)};" if s.failed or s.lost else "")
         busy = busy_machine_note(s)
         # First: it qualifies every figure above, and the reasons below.
         lines = [f"<b>Busy machine</b>: {busy}", *explanations] if busy else explanations

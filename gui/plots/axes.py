@@ -10,26 +10,60 @@ import math
 from collections.abc import Sequence
 
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetrics
 
 
 class LabelAxis(pg.AxisItem):
     """A left axis naming rows (lanes, cores) at integer positions, thinning the names so they
-    never overlap at any height or text size. With ``labels`` None it is a plain number axis."""
+    never overlap at any height or text size. With ``labels`` None it is a plain number axis.
+
+    A name wider than ``max_label_px`` is elided at its start ("…5020 · thread 4223"): the
+    end is the part that tells lanes apart (the thread, the slot); it is never dropped.
+    ``step`` is how many rows share one name after thinning (1: every row is named), so a
+    caller can give the axis the height ``height_for_all`` says every name needs, or say so.
+    """
 
     def __init__(self) -> None:
         super().__init__("left")
         self.labels: list[str] | None = None
+        self.max_label_px: int | None = None
+        self.step = 1
 
     def set_labels(self, labels: list[str] | None) -> None:
         self.labels = labels
         self.picture = None
         self.update()
 
+    def set_max_label_px(self, pixels: int | None) -> None:
+        if pixels != self.max_label_px:
+            self.max_label_px = pixels
+            self.picture = None
+            self.update()
+
+    def _metrics(self) -> QFontMetrics:
+        return QFontMetrics(self.style.get("tickFont") or QFont())
+
     def width_hint(self) -> int:
         """Pixels the longest row name needs at the current tick font."""
-        metrics = QFontMetrics(self.style.get("tickFont") or QFont())
+        metrics = self._metrics()
         return max([metrics.horizontalAdvance(t) for t in self.labels or []] or [0])
+
+    def row_pixels(self) -> int:
+        """The least height per row at which every row keeps its name."""
+        return self._metrics().height() + 1
+
+    def height_for_all(self, rows: int | None = None) -> int:
+        """Pixels of axis height that name all ``rows`` (default: the labels) without thinning,
+        given a view of ``rows`` rows plus the half row of margin at each end."""
+        n = len(self.labels or []) if rows is None else rows
+        return (n + 1) * self.row_pixels()
+
+    def shown_text(self, text: str) -> str:
+        """``text`` as drawn: elided at its start to ``max_label_px``."""
+        if self.max_label_px is None:
+            return text
+        return self._metrics().elidedText(text, Qt.TextElideMode.ElideLeft, self.max_label_px)
 
     def tickValues(self, minVal: float, maxVal: float,  # noqa: N802, N803
                    size: float) -> list[tuple[float, Sequence[float]]]:
@@ -41,9 +75,9 @@ class LabelAxis(pg.AxisItem):
         lo, hi = max(0, math.ceil(low)), min(n - 1, math.floor(high))
         if n == 0 or hi < lo or size <= 0:
             return []
-        font = self.style.get("tickFont") or QFont()
         per_row = size / max(1e-9, high - low)
-        step = max(1, math.ceil((QFontMetrics(font).height() + 1) / per_row))
+        step = max(1, math.ceil(self.row_pixels() / per_row))
+        self.step = step
         first = -(-lo // step) * step
         return [(step, list(range(first, hi + 1, step)))]
 
@@ -55,5 +89,5 @@ class LabelAxis(pg.AxisItem):
         out = []
         for v in values:
             i = int(round(v))
-            out.append(self.labels[i] if 0 <= i < len(self.labels) else "")
+            out.append(self.shown_text(self.labels[i]) if 0 <= i < len(self.labels) else "")
         return out

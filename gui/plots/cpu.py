@@ -124,10 +124,9 @@ class CpuPlot(PlotPanel):
         self.ring = SampleRing(self._capacity, cores)
         self.other_ring = SampleRing(self._capacity, 1)  # row for row with ``ring``
         self.core_curves = []
-        cycle = len(palette.SERIES)
         for i in range(cores):
-            # Past one round of colours, repeat them dashed so no two cores look alike.
-            style = Qt.PenStyle.SolidLine if i < cycle else Qt.PenStyle.DashLine
+            # The palette's second cue (dashes) where colour alone could be confused.
+            style = Qt.PenStyle.DashLine if palette.series_dashed(i) else Qt.PenStyle.SolidLine
             pen = pg.mkPen(palette.series_colour(i), width=1, style=style)
             curve = pg.PlotDataItem(pen=pen, antialias=False, skipFiniteCheck=True)
             item.addItem(curve)
@@ -197,8 +196,8 @@ class CpuPlot(PlotPanel):
         if self._heatmap:
             self.legend.setText("colour = % of that core: dark 0 % → yellow 100 %")
             return
-        cycle = len(palette.SERIES)
-        parts = [swatch(palette.series_colour(i), f"core {i}", "━" if i < cycle else "╍")
+        parts = [swatch(palette.series_colour(i), f"core {i}",
+                        "╍" if palette.series_dashed(i) else "━")
                  for i in range(min(self.cores, _MAX_CORE_LABELS))]
         if self.cores > _MAX_CORE_LABELS:
             parts.append(f"… {self.cores} cores")

@@ -72,12 +72,15 @@ class _Bucket:
 
 def short_lane_labels(lanes: list[Lane]) -> list[str]:
     """Lane labels without repeating what every lane shares (one pid for all threads, one
-    host for all workers)."""
-    one_pid = len({(lane.host, lane.pid) for lane in lanes}) == 1
+    host for all workers) or what adds nothing (the thread of a process that works in one
+    thread only): short names need no eliding in a comparison's narrow rows."""
+    processes = {(lane.host, lane.pid) for lane in lanes}
+    one_pid = len(processes) == 1
+    one_thread_each = len({(lane.host, lane.pid, lane.tid) for lane in lanes}) == len(processes)
     many_hosts = len({lane.host for lane in lanes}) > 1
     out = []
     for lane in lanes:
-        if lane.pid == lane.tid:
+        if lane.pid == lane.tid or (one_thread_each and not one_pid):
             text = f"pid {lane.pid}"
         elif one_pid:
             text = f"thread {lane.tid}"

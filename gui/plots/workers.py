@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QWidget
 
 from engine.records import CpuSample, HostCpuSample, TaskStarted, WorkerId
@@ -39,6 +40,19 @@ def worker_key(worker: WorkerId, uses_processes: bool) -> Key:
 def worker_label(worker: WorkerId, uses_processes: bool) -> str:
     text = f"pid {worker.pid}" if uses_processes else f"thread {worker.tid}"
     return f"{short_host(worker.host)} · {text}" if worker.host else text
+
+
+# Pen per second cue (``palette.series_cue``): unique colour-and-dash pairs for MAX_CURVES.
+_DASHES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine,
+           Qt.PenStyle.DashDotLine, Qt.PenStyle.DashDotDotLine)
+
+
+def worker_pen(index: int) -> QPen:
+    """The ``index``-th worker's curve: a series colour (never the sum line's black), dashed
+    from the sixth on, where colour alone would confuse some viewers."""
+    style = _DASHES[palette.series_cue(index) % len(_DASHES)]
+    pen: QPen = pg.mkPen(palette.series_colour(index), width=1, style=style)
+    return pen
 
 
 class WorkerCpuPlot(PlotPanel):
@@ -118,9 +132,7 @@ class WorkerCpuPlot(PlotPanel):
             self.refresh()
 
     def _add_curve(self, key: Key) -> None:
-        index = len(self.curves)
-        style = Qt.PenStyle.SolidLine if index < len(palette.SERIES) else Qt.PenStyle.DashLine
-        curve = pg.PlotDataItem(pen=pg.mkPen(palette.series_colour(index), width=1, style=style),
+        curve = pg.PlotDataItem(pen=worker_pen(len(self.curves)),
                                 antialias=False, skipFiniteCheck=True)
         self.plot.getPlotItem().addItem(curve)
         self.curves[key] = curve
@@ -175,7 +187,7 @@ class WorkerCpuPlot(PlotPanel):
     def _update_legend(self) -> None:
         parts = []
         for index, label in enumerate(list(self.workers.values())[:_LEGEND_WORKERS]):
-            glyph = "━" if index < len(palette.SERIES) else "╍"
+            glyph = "╍" if palette.series_dashed(index) else "━"
             parts.append(swatch(palette.series_colour(index), label, glyph))
         if len(self.workers) > _LEGEND_WORKERS:
             parts.append(f"+ {len(self.workers) - _LEGEND_WORKERS} more")
