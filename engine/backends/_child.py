@@ -29,8 +29,25 @@ from engine.workload import TaskInstance
 _events: EventSink | None = None  # where this worker sends its events, set by init_worker
 
 
+# What every CoreScope worker imports before its first task (the engine's records, tasks and
+# event sink: ~35 ms of imports, mostly building dataclasses). A fork server imports them once,
+# so that each worker it forks starts with them loaded, as a bare forkserver worker starts with
+# nothing to import; ``__main__`` is multiprocessing's own default. Harmless under spawn.
+FORKSERVER_PRELOAD = ["__main__", "engine.backends._child"]
+
+
+def _preload_in_forkserver() -> None:
+    """Set before the fork server starts; a server already running keeps what it loaded."""
+    from multiprocessing import forkserver
+
+    forkserver.set_forkserver_preload(FORKSERVER_PRELOAD)
+
+
 def mp_context(method: str | None) -> multiprocessing.context.BaseContext:
-    return multiprocessing.get_context(method or default_start_method())
+    method = method or default_start_method()
+    if method == "forkserver":
+        _preload_in_forkserver()
+    return multiprocessing.get_context(method)
 
 
 _watching = False
@@ -122,6 +139,12 @@ def run_in_worker(inst: TaskInstance) -> None:
     _events.put(run_task(inst, _events.put))
 
 
+def process_main(inst: TaskInstance, events: EventSink) -> None:
+    """The whole life of a ``processes`` worker: set up, run its one task."""
+    init_worker(events)
+    run_in_worker(inst)
+
+
 _active_lock = threading.Lock()
 _active_runs = 0
 
@@ -131,19 +154,55 @@ def process_run_started(start_method: str | None) -> None:
 
     ``process_run_ended`` stops them after every run (see there), so without this each run would
     pay for relaunching them — a spawned interpreter, competing with the run's own workers for
-    the cores — a cost a long-lived program pays once, not per pool.
+    the cores — a cost a long-lived program pays once, not per pool. Launching is not enough:
+    ``ensure_running`` returns as soon as the helper is exec'd, and its start (~45 ms on two
+    busy cores for the tracker; the fork server's preloads too) would still overlap the run's
+    first worker starts, inflating "Starting a worker process cost …". So this also waits,
+    bounded, until each helper has started (``helpers_settle``).
     """
     global _active_runs
     with _active_lock:
         _active_runs += 1
-    from multiprocessing import forkserver, resource_tracker
-
     try:
-        resource_tracker.ensure_running()
-        if (start_method or default_start_method()) == "forkserver":
-            forkserver.ensure_running()
+        helpers_settle(start_method or default_start_method())
     except Exception:  # noqa: BLE001 — an optimisation only; the pool starts them if needed
         pass
+
+
+SETTLE_S = 0.5  # the tracker starts in ~45 ms on a busy 2-core machine; this bounds a stuck one
+
+
+def helpers_settle(start_method: str) -> None:
+    """Start the resource tracker (and, for forkserver, the fork server) if they are not
+    running, and wait until they are idle: what a long-lived program's helpers are."""
+    from multiprocessing import forkserver, resource_tracker
+
+    resource_tracker.ensure_running()
+    pids = [getattr(resource_tracker._resource_tracker, "_pid", None)]
+    if start_method == "forkserver":
+        _preload_in_forkserver()
+        forkserver.ensure_running()
+        pids.append(getattr(forkserver._forkserver, "_forkserver_pid", None))
+    deadline = time.monotonic() + SETTLE_S
+    for pid in pids:
+        if pid:
+            _wait_idle(pid, deadline)
+
+
+def _wait_idle(pid: int, deadline: float) -> None:
+    """Until ``pid`` sleeps (waiting for its first request) or ``deadline``; Linux's /proc
+    shows that. Elsewhere, or once the process is gone, it returns at once: nothing breaks if
+    a helper is still starting, the run only shares the cores with it."""
+    path = f"/proc/{pid}/stat"
+    while time.monotonic() < deadline:
+        try:
+            with open(path) as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return
+        if state not in ("R", "D"):  # running, or reading its code from disk
+            return
+        time.sleep(0.002)
 
 
 def process_run_ended() -> None:

@@ -30,10 +30,8 @@ no Unix socket. POSIX only as written (the reader waits on a self-pipe beside th
 
 from __future__ import annotations
 
-import logging
 import os
 import pickle
-import secrets
 import sys
 import tempfile
 import threading
@@ -45,7 +43,9 @@ from typing import Any
 
 from engine.records import TaskRecord, TaskStarted
 
-log = logging.getLogger(__name__)
+# Every worker process imports this module (for ``EventSink``), so what only the engine's side
+# uses is imported where it is used: ``secrets`` (the authkey) and ``logging`` (a failing
+# consumer) would add several ms to each spawned worker's start for nothing.
 
 _connections: dict[str, Connection] = {}  # worker side: address -> connection
 TEMP_PREFIX = "corescope-ev-"
@@ -85,6 +85,8 @@ class EventListener:
 
     def __init__(self, on_started: Callable[[TaskStarted], None],
                  on_record: Callable[[TaskRecord], object]) -> None:
+        import secrets
+
         self.authkey = secrets.token_bytes(16)
         self._tmpdir = None
         if sys.platform != "win32":
@@ -152,7 +154,9 @@ class EventListener:
                     else:
                         self._on_record(item)
                 except Exception:  # noqa: BLE001 — a faulty consumer must not stop the events
-                    log.exception("event consumer failed")
+                    import logging
+
+                    logging.getLogger(__name__).exception("event consumer failed")
 
     def close(self, drain_s: float = 2.0) -> str | None:
         """Stop once the workers are gone: every connection read to its end (bounded wait).
