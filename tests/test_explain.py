@@ -16,7 +16,7 @@ def made_up(backend: str, task: str, workers: int, tasks: int, cpu_share: float,
             status: TaskStatus = TaskStatus.OK) -> RunResult:
     """``tasks`` tasks all running for the whole wall time on ``workers`` workers (so
     tasks/workers of them share each worker's time), each using ``cpu_share`` of a core."""
-    processes = backend not in ("threads", "thread-pool", "sequential", "asyncio")
+    processes = backend not in ("threads", "thread-pool", "sequential", "asyncio", "interpreters")
     who = [WorkerId(5000 + i if processes else 5000, 6000 + i, f"w{i}") for i in range(workers)]
     records = tuple(TaskRecord(i, task, 0.0, 0.0, wall_s, who[i % workers],
                                0.0 if status is TaskStatus.LOST else cpu_share * wall_s,
@@ -88,3 +88,10 @@ def test_a_free_threaded_build_says_so_and_never_blames_the_gil():
     assert "GIL disabled" in one_core
     # And with the GIL on, the same numbers are the GIL.
     assert "GIL disabled" not in text(made_up("thread-pool", "primes", 2, 2, 0.5, (55.0, 50.0)))
+
+
+def test_subinterpreters_are_explained_by_their_own_gils_not_by_c_code():
+    said = text(made_up("interpreters", "primes", 2, 2, 0.95, (96.0, 95.0)))
+    assert "each has its own GIL" in said and "hashlib" not in said
+    held_back = text(made_up("interpreters", "primes", 2, 2, 0.5, (55.0, 50.0)))
+    assert "the GIL lets one thread run Python at a time" not in held_back

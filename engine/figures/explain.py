@@ -168,6 +168,7 @@ def explain(result: RunResult) -> list[str]:
         others = 0.0 if cores_used is None else max(0.0, cores_used - task_cores)
     in_c = _releases_gil(result)
     threads_on_gil = (processes is False and result.machine.gil_enabled and ideal > 1
+                      and result.backend != "interpreters"  # one GIL per interpreter
                       and s.parallelism > 1.3 and 0.5 < task_cores < _ONE_CORE_SLACK
                       and not in_c and not (full and others > 0.5))
     if result.backend == "sequential":
@@ -194,7 +195,10 @@ def explain(result: RunResult) -> list[str]:
             f"The tasks mostly waited (each used {share:.0%} of a core while it ran). "
             f"Waits overlap, so about {s.parallelism:.1f} tasks were in flight at once.")
     elif processes is False and ideal > 1 and (task_cores >= _ONE_CORE_SLACK or in_c):
-        if task_cores >= _ONE_CORE_SLACK and free:
+        if result.backend == "interpreters":
+            lines.append(f"{result.workers} subinterpreters used {task_cores:.1f} cores at once: "
+                         "each has its own GIL, so Python code runs in parallel in one process.")
+        elif task_cores >= _ONE_CORE_SLACK and free:
             lines.append(f"Threads used {task_cores:.1f} cores at once: with the GIL disabled "
                          "they run Python in parallel.")
         elif task_cores >= _ONE_CORE_SLACK:
