@@ -20,14 +20,8 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QFont, QPalette
-from PySide6.QtWidgets import (
-    QApplication,
-    QMainWindow,
-    QSplitter,
-    QTabWidget,
-    QWidget,
-)
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QFont, QPalette, QShowEvent
+from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QTabWidget, QWidget
 
 from engine import clock as _clock
 from engine.figures.result import RunResult
@@ -43,7 +37,7 @@ from gui.pages.live import LivePage
 from gui.pages.stop_flow import StopFlow
 from gui.pages.sweep import SweepView
 from gui.panels.lesson_banner import LessonBanner
-from gui.panels.side import SidePanel
+from gui.panels.side import SidePanel, widen_to_fit
 from gui.panels.status_bar import add_interpreter_label, error_palette
 from gui.plots.style import left_axis_width
 from gui.session_files import SessionFiles
@@ -51,7 +45,9 @@ from gui.settings import Store, open_settings
 from gui.shortcuts_sheet import build_help_menu
 
 DEFAULT_SIZE = (1280, 720)
-MIN_FONT, MAX_FONT = 7, 40
+# Up to 3× the default 11 pt: the largest at which the window still fits a 1280×720 projector
+# (tests/test_gui_text_scale.py); beyond it the room needs a bigger screen, not bigger text.
+MIN_FONT, MAX_FONT = 7, 33
 #: The session kind of each page, in tab order (Live, Compare, Sweep).
 KINDS = ("run", "compare", "sweep")
 
@@ -109,7 +105,7 @@ class MainWindow(QMainWindow):
         self.views.addTab(self.compare_view, "Compare")
         self.views.addTab(self.sweep_view, "Sweep")
         self.main_split = QSplitter(Qt.Orientation.Horizontal)
-        self.main_split.addWidget(self.side)
+        self.main_split.addWidget(self.side.scrolling())
         self.main_split.addWidget(self.lesson_banner.above(self.views))
         self.main_split.setStretchFactor(1, 1)
         self.main_split.setSizes([360, 920])
@@ -196,6 +192,11 @@ class MainWindow(QMainWindow):
         self.plots.set_font_size(self._font_size)
         self.sequences.set_font_size(self._font_size)
         self._align_axes()
+        widen_to_fit(self.main_split, self.side)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        widen_to_fit(self.main_split, self.side)  # the text size is known only once shown
 
     def _align_axes(self) -> None:
         # Row names may take a quarter of the window; the data needs the rest more.

@@ -11,12 +11,14 @@ Plain words, wrapped, at the window's text size: it is read from the back of a r
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QToolButton,
     QVBoxLayout,
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.files.lessons import Lesson
+from gui.palette import FAILED, ink
 
 __all__ = ["LessonBanner"]
 
@@ -41,9 +44,14 @@ class LessonBanner(QFrame):
         super().__init__(parent)
         self.setObjectName("lessonBanner")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        # A pale band with dark text: contrast far above 4.5:1 on any projector.
-        self.setStyleSheet("#lessonBanner { background: #EEF3FA; border: 1px solid #9DB3D0; }"
-                           "#lessonBanner QLabel { color: #10243E; }")
+        # A pale band with dark text: contrast far above 4.5:1 on any projector. Colours go
+        # through the palette, not a style sheet: a style sheet stops the window's text size
+        # from reaching the labels.
+        colours = self.palette()
+        colours.setColor(QPalette.ColorRole.Window, QColor("#EEF3FA"))
+        colours.setColor(QPalette.ColorRole.WindowText, QColor("#10243E"))
+        self.setPalette(colours)
+        self.setAutoFillBackground(True)
         self.title = QLabel()
         self.title.setWordWrap(True)
         self.point = QLabel()
@@ -52,7 +60,9 @@ class LessonBanner(QFrame):
         self.look_for.setWordWrap(True)
         self.problem = QLabel()
         self.problem.setWordWrap(True)
-        self.problem.setStyleSheet("color: #B00020;")
+        problem_colours = self.problem.palette()
+        problem_colours.setColor(QPalette.ColorRole.WindowText, QColor(ink(FAILED, "#EEF3FA")))
+        self.problem.setPalette(problem_colours)
         self.previous_button = QPushButton("◀ Previous")
         self.run_button = QPushButton("▶ Run lesson")
         self.next_button = QPushButton("Next ▶")
@@ -79,11 +89,34 @@ class LessonBanner(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 6, 10, 6)
         layout.addLayout(top)
-        layout.addWidget(self.point)
-        layout.addWidget(self.look_for)
+        # The words scroll past a few lines rather than squeezing the pages (or each other) at
+        # a projector's text size.
+        body = QWidget()
+        body.setAutoFillBackground(False)
+        words = QVBoxLayout(body)
+        words.setContentsMargins(0, 0, 0, 0)
+        words.addWidget(self.point)
+        words.addWidget(self.look_for)
+        self.words = QScrollArea()
+        self.words.setWidgetResizable(True)
+        self.words.setFrameShape(QFrame.Shape.NoFrame)
+        self.words.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.words.setWidget(body)
+        self.words.viewport().setAutoFillBackground(False)
+        layout.addWidget(self.words)
         layout.addLayout(buttons)
+        self._fit_words()
         self._position, self._total, self._running = 0, 0, False
         self.hide()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_words()
+
+    def _fit_words(self) -> None:
+        # At most four lines of the current text size: the pages below keep their room.
+        self.words.setMaximumHeight(4 * self.fontMetrics().lineSpacing() + 8)
 
     def above(self, pages: QWidget) -> QWidget:
         """The banner over ``pages`` in one column: a lesson's words above what they are

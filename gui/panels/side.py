@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QScrollArea, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from engine.figures.explain import explain
 from engine.figures.result import RunResult
@@ -19,6 +19,16 @@ from gui.panels.summary import ErrorsPanel, SummaryPanel
 from gui.panels.workload import WorkloadPanel
 
 RESULT_TAB, ERRORS_TAB = 1, 2
+# Pixels the window's pages keep, at least, when the left column widens for larger text.
+_PAGES_KEEP = 400
+
+
+def widen_to_fit(split: QSplitter, side: QWidget) -> None:
+    """Give the left column of ``split`` the width its text needs, where the window has the
+    room (at a projector's text size it would otherwise scroll sideways)."""
+    sizes, need = split.sizes(), side.minimumSizeHint().width()
+    if len(sizes) == 2 and sizes[0] < need < sum(sizes) - _PAGES_KEEP:
+        split.setSizes([need, sum(sizes) - need])
 
 
 class SidePanel(QWidget):
@@ -44,6 +54,16 @@ class SidePanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.run_box)
+
+    def scrolling(self) -> QScrollArea:
+        """This column in a scroll area: at a projector's text size it scrolls (sideways too)
+        rather than making the window wider than the screen."""
+        area = QScrollArea()
+        area.setWidgetResizable(True)
+        area.setFrameShape(QScrollArea.Shape.NoFrame)
+        area.setWidget(self)
+        area.setMinimumWidth(160)
+        return area
 
     def run_started(self) -> None:
         """A run began: the last one's errors go, the workload is locked until it ends."""

@@ -8,8 +8,16 @@ moment while the run carries on.
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QWidget,
+)
 
 # A run younger than this is still shown this wide, so the first bars do not fill the screen.
 MIN_SPAN_S = 1.0
@@ -47,6 +55,12 @@ class TimeControls(QWidget):
         self.reset_button.clicked.connect(self.reset_requested)
         hint = QLabel("wheel: zoom · drag: pan · hover a bar for details")
         hint.setStyleSheet("color: #555555;")
+        # Gives way (wraps, then is cut) before it would widen the window at a projector's
+        # text size: the same hints are in the controls' tooltips.
+        hint.setWordWrap(True)
+        hint.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        hint.setToolTip(hint.text())
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 2, 6, 2)
         layout.addWidget(self.follow_box)
