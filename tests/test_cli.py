@@ -562,3 +562,11 @@ def test_a_group_signal_on_a_process_backend(tmp_path, launch, backend, sig):
     if len(err.strip().splitlines()) > 1 and (backend == "dask" or sig == "SIGHUP"):
         pytest.xfail("other processes' output on a group signal: waits for the engine's fix")
     assert len(err.strip().splitlines()) == 1, err
+
+
+def test_list_says_in_words_which_python_runs_and_whether_the_gil_is_on():
+    out = cli("list")
+    assert out.returncode == 0, out.stderr
+    first = out.stdout.splitlines()[0]
+    assert first.startswith("this Python: ") and sys.version.split()[0] in first
+    assert ("GIL on" in first) != ("GIL off" in first) and "free-threaded: " in first

@@ -54,7 +54,7 @@ from engine.files import tables
 from engine.files.lessons import LessonError, list_lessons
 from engine.files.outputs import GuardedStream, Target
 from engine.run.config import ConfigError, RunConfig
-from engine.run.machine import machine_info
+from engine.run.machine import interpreter_line, machine_info
 from engine.tasks import BUILTIN_TASKS
 from engine.workload import parse_settings
 
@@ -75,6 +75,7 @@ def cmd_list(args: argparse.Namespace, io: Io) -> int:
                    "machine": machine_info().as_dict()}, io.out, indent=1)
         io.out.write("\n")
         return EXIT_OK
+    io.out.write(f"this Python: {interpreter_line()}\n")  # free-threaded or not, in words
     io.out.write(report.list_text(backends))
     return EXIT_OK
 
