@@ -433,3 +433,27 @@ def test_following_the_newest_paints_each_plot_once_per_step(qtbot, tmp_path):
 
     # pyqtgraph used to move the axes mid-paint, which painted every plot twice per step.
     assert all(steps - 2 <= n <= steps + 2 for n in paints.values()), paints
+
+
+def test_the_errors_pane_shows_a_long_error_whole_on_several_lines(qtbot):
+    from engine.records import TaskError, TaskRecord, TaskStatus, WorkerId
+    from gui.panels.summary import ErrorsPanel
+
+    long = "ValueError: " + " ".join(f"word{i}" for i in range(60))
+    record = TaskRecord(0, "fail", 0.0, 0.1, 0.2, WorkerId(1, 2, "w"), 0.1, TaskStatus.ERROR,
+                        error=TaskError("ValueError", long, "Traceback (most recent call last):\n"
+                                        f"  File \"x.py\", line 1\n{long}\n"))
+    panel = ErrorsPanel()
+    qtbot.addWidget(panel)
+    panel.resize(360, 500)
+    panel.show()
+    assert panel.set_records([record]) == 1
+    item = panel.tree.topLevelItem(0)
+    assert long in item.text(3)  # the whole text, not an elided copy
+    tb = panel.traceback
+    assert long in tb.toPlainText()
+    # Wrapped to the pane: no sideways scrolling needed to read it, and taller than one line.
+    qtbot.waitUntil(lambda: tb.document().lineCount() > 0)
+    assert tb.horizontalScrollBar().maximum() == 0
+    panel.wrap_box.setChecked(False)
+    qtbot.waitUntil(lambda: tb.horizontalScrollBar().maximum() > 0)

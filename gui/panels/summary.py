@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
+    QCheckBox,
     QGridLayout,
     QLabel,
     QPlainTextEdit,
@@ -131,15 +132,30 @@ class ErrorsPanel(QWidget):
         self.tree.setHeaderLabels(["task", "name", "state", "error"])
         self.tree.setRootIsDecorated(False)
         self.tree.setAlternatingRowColors(True)
+        # A long error is read whole, on as many lines as it needs, not cut at the edge.
+        self.tree.setWordWrap(True)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.tree.setUniformRowHeights(False)
         self.traceback = QPlainTextEdit()
         self.traceback.setReadOnly(True)
-        # Tracebacks align carets under code: monospace, and no wrapping.
-        self.traceback.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        # Monospace, so carets stand under the code they point at; long lines wrap by default
+        # (a projector shows no sideways scroll), and "Wrap long lines" off lines carets up.
+        self.traceback.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.wrap_box = QCheckBox("Wrap long lines")
+        self.wrap_box.setChecked(True)
+        self.wrap_box.toggled.connect(lambda on: self.traceback.setLineWrapMode(
+            QPlainTextEdit.LineWrapMode.WidgetWidth if on else
+            QPlainTextEdit.LineWrapMode.NoWrap))
         self.traceback.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.traceback.setPlaceholderText("Select a failed task to see its traceback.")
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.tree)
-        split.addWidget(self.traceback)
+        below = QWidget()
+        column = QVBoxLayout(below)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.traceback, 1)
+        column.addWidget(self.wrap_box)
+        split.addWidget(below)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(split)
