@@ -33,12 +33,11 @@ from engine.files.export import SCHEMA_VERSION, check_writable, document, write_
 from engine.files.session_fields import (
     MAX_COMPARED,
     MAX_RUNS,
-    Reader,
-    SessionError,
     check_extra,
     read_machine,
     read_run,
 )
+from engine.files.session_reader import Reader, SessionError
 from engine.records import MachineInfo
 
 __all__ = ["KINDS", "MAX_BYTES", "Session", "SessionError", "load", "parse", "save"]
