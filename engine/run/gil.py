@@ -67,6 +67,13 @@ def wanted(backend: str) -> bool:
     return backend in GIL_BACKENDS and os.environ.get("CORESCOPE_GIL_LANE", "1") != "0"
 
 
+def _group_of(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except OSError:
+        return None
+
+
 def _allow_probe(pid: int) -> None:
     """Let the probe (and py-spy, its child) read this process under Yama ptrace_scope 1,
     which otherwise allows only a process's ancestors to read it; harmless elsewhere."""
@@ -158,7 +165,14 @@ class GilSampler:
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(STOP_WAIT_S)
         # A py-spy the probe left is re-parented to this process (a run adopts orphans): end
-        # and reap it, or the run's sweep would report it as a task's leftover.
+        # and reap it, or the run's sweep would report it as a task's leftover. That includes
+        # one the probe was forking as the stop came (not yet in ``kids``, still named
+        # "python"): everything the probe started is in its process group.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(psutil.Error):
+            kids += [p for p in psutil.Process().children()
+                     if p not in kids and _group_of(p.pid) == proc.pid]
         for kid in kids:
             with contextlib.suppress(psutil.Error):
                 kid.kill()
