@@ -210,6 +210,23 @@ def _watch_hosts(client: Any, info: dict[str, Any], offsets: dict[str, float],
     return HostSampler(read_round, ctx.host_cpu, tracker).start()
 
 
+#: Seconds the run waits for distributed's "IO loop" thread to end after the client closes.
+_LOOP_JOIN_S = 5.0
+
+
+def _join_new_loops(before: set[threading.Thread], ctx: RunContext) -> None:
+    """Wait (bounded) for the event-loop thread the client started: it stops on its own once
+    the client is closed, but on a loaded machine that took seconds, and a run leaves no
+    thread of its own behind."""
+    deadline = time.monotonic() + _LOOP_JOIN_S
+    for t in threading.enumerate():
+        if t not in before and t.name == "IO loop":
+            t.join(max(0.0, deadline - time.monotonic()))
+            if t.is_alive():
+                ctx.note(f"Dask's event-loop thread had not ended {_LOOP_JOIN_S:g} s after "
+                         "the run; it ends on its own")
+
+
 def _close_workers_now(cluster: Any) -> None:
     """End a LocalCluster's busy workers within a second.
 
@@ -249,6 +266,7 @@ class DaskBackend(Backend):
                     "distributed.worker.multiprocessing-method": ctx.start_method or "spawn",
                     "distributed.admin.tick.limit": "1h"}  # GIL-bound tasks stall the tick
         with dask.config.set(settings):
+            loops_before = set(threading.enumerate())
             cluster = None
             if ctx.scheduler is None:
                 cluster = LocalCluster(n_workers=ctx.workers, threads_per_worker=1,
@@ -280,6 +298,7 @@ class DaskBackend(Backend):
                     client.close()
                     if cluster is not None:
                         cluster.close()
+                    _join_new_loops(loops_before, ctx)
                 finally:
                     quiet.setLevel(level)
 
