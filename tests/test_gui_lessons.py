@@ -75,7 +75,7 @@ def test_choosing_a_lesson_sets_up_the_page_backends_and_words(qtbot, tmp_path, 
     config = window.workload.config
     assert config is not None and config.workers == 4
     assert [(i.spec.name, i.count, i.params["n"]) for i in config.workload.items] == [
-        ("primes", 4, 200000)]
+        ("primes", 4, 600000)]
     banner = window.lesson_banner
     assert banner.isVisible()
     text = banner.plain_text()

@@ -49,3 +49,14 @@ def test_at_twice_the_text_every_live_plot_keeps_room_and_the_controls_show(qtbo
         corner = w.mapTo(window, w.rect().bottomRight())
         assert w.isVisible() and corner.x() <= window.width() and corner.y() <= window.height()
         assert w.width() >= w.minimumSizeHint().width()
+
+
+@pytest.mark.parametrize("point_size", [11, 22])
+def test_the_time_controls_stay_one_line_high(qtbot, tmp_path, point_size):
+    window = make_window(qtbot, tmp_path)
+    window.resize(*SCREEN)
+    window.show()
+    window.set_font_size(point_size)
+    qtbot.wait(100)
+    line = window.time.reset_button.sizeHint().height()
+    assert window.time.height() <= 2 * line, (window.time.height(), line)

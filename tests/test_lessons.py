@@ -75,7 +75,7 @@ def test_a_rehearsal_scales_the_work_down_not_the_shape():
     gil = find_lesson("the-gil")
     small = gil.scaled(0.1)
     assert small.backends == gil.backends and small.workers == gil.workers
-    assert dict(small.rows[0].params)["n"] == 20000
+    assert dict(small.rows[0].params)["n"] == 60000
     tutorial = find_lesson("two-file-operations").scaled(0.1)
     assert [dict(r.params)["seconds"] for r in tutorial.rows] == [0.1, 0.1]
 

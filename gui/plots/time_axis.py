@@ -55,11 +55,11 @@ class TimeControls(QWidget):
         self.reset_button.clicked.connect(self.reset_requested)
         hint = QLabel("wheel: zoom · drag: pan · hover a bar for details")
         hint.setStyleSheet("color: #555555;")
-        # Gives way (wraps, then is cut) before it would widen the window at a projector's
-        # text size: the same hints are in the controls' tooltips.
-        hint.setWordWrap(True)
+        # Gives way (is cut, on one line) before it would widen the window at a projector's
+        # text size; it says the same in its tooltip. (Word wrap here made the row as tall as
+        # a column of single words.)
         hint.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         hint.setToolTip(hint.text())
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 2, 6, 2)
