@@ -45,7 +45,10 @@ def test_gil_bound_threads_take_turns_and_each_task_holds_it_a_fraction(primes_o
     result = primes_on_threads
     assert result.ok and result.notes == ()
     reading = gil_reading(result)
-    assert reading is not None and reading.samples >= 8
+    # A reading exists (at least MIN_SAMPLES samples inside the run). How many there are
+    # depends on the probe getting CPU: beside two busy loops on 2 cores 6 readings came in
+    # 2.5 s, so the count itself is not the behaviour checked here.
+    assert reading is not None
     # Pure Python on four threads: the workers hold the GIL nearly all the time, all four of
     # them in turn, and no task gets it for much of its own running time.
     assert reading.by_workers > 0.6 and reading.holders >= 3
