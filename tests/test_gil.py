@@ -49,9 +49,10 @@ def test_gil_bound_threads_take_turns_and_each_task_holds_it_a_fraction(primes_o
     # depends on the probe getting CPU: beside two busy loops on 2 cores 6 readings came in
     # 2.5 s, so the count itself is not the behaviour checked here.
     assert reading is not None
-    # Pure Python on four threads: the workers hold the GIL nearly all the time, all four of
-    # them in turn, and no task gets it for much of its own running time.
-    assert reading.by_workers > 0.6 and reading.holders >= 3
+    # Pure Python on four threads: the workers hold the GIL nearly all the time, taking turns
+    # (several holders even among a loaded machine's few readings), and no task gets it for
+    # much of its own running time.
+    assert reading.by_workers > 0.6 and reading.holders >= 2
     shares = [gil_share(result, r) for r in result.records]
     assert all(s is not None and s < 0.7 for s in shares), shares
     # While all four ran, their shares add up to at most the whole: one holder at a time.
