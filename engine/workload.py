@@ -108,6 +108,13 @@ class _Settings:
         return picked
 
 
+def setting_text(value: Any) -> str:
+    """A parameter value as the text ``build_workload`` parses back to it (what ``--set``
+    would carry): floats by ``repr`` so they round-trip exactly. Never split on commas: a
+    value such as "a,b" reaches the task whole."""
+    return repr(value) if isinstance(value, float) else str(value)
+
+
 def parse_settings(pairs: Sequence[str]) -> dict[str, str]:
     """``["n=1000", "primes.n=5"]`` → dict; a pair without ``=`` is refused."""
     out: dict[str, str] = {}

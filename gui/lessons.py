@@ -23,7 +23,6 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QWidget
 
-from engine.files.lesson_model import setting_text
 from engine.files.lessons import (
     Lesson,
     LessonError,
@@ -37,6 +36,7 @@ from engine.files.lessons import (
 from engine.run.config import RunConfig
 from engine.run.lesson_plan import panel_config, sweep_points
 from engine.run.runner import Run
+from engine.workload import setting_text
 from gui.pages.compare import CompareView
 from gui.pages.sweep import SweepView
 from gui.panels.lesson_banner import LessonBanner

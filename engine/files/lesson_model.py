@@ -22,7 +22,7 @@ from engine.backends.start_methods import valid_start_methods
 from engine.files.lesson_fields import Fields, LessonError, ParamValue
 from engine.tasks import BUILTIN_TASKS, ParamError, ParamSpec, TaskSpec
 from engine.tasks.custom import accepted_names
-from engine.workload import MAX_INSTANCES, WorkItem, Workload, build_workload
+from engine.workload import MAX_INSTANCES, WorkItem, Workload, build_workload, setting_text
 
 FORMAT = "corescope-lesson"
 VERSION = 1
@@ -190,11 +190,6 @@ class Lesson:
                                                       for v in sweep.values))
         return dataclasses.replace(self, rows=rows, sweep=sweep)
 
-
-def setting_text(value: ParamValue) -> str:
-    """What ``build_workload`` receives: the text ``--set`` would carry. Never split on
-    commas: a value such as "a,b" reaches the task whole."""
-    return repr(value) if isinstance(value, float) else str(value)
 
 
 def split_custom(task: str) -> tuple[str, str]:

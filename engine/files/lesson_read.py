@@ -41,11 +41,10 @@ from engine.files.lesson_model import (
     LessonRow,
     LessonSweep,
     is_file_target,
-    setting_text,
     split_custom,
 )
 from engine.tasks import BUILTIN_TASKS, ParamError
-from engine.workload import MAX_INSTANCES
+from engine.workload import MAX_INSTANCES, setting_text
 
 # fork is never offered: it can deadlock a process that runs threads (Qt's, the sampler's).
 START_METHODS = ("spawn", "forkserver")

@@ -16,7 +16,7 @@ from engine.backends.scheduler_address import check_scheduler_address
 from engine.backends.start_methods import valid_start_methods
 from engine.figures.result import RunResult
 from engine.run.machine import usable_cores
-from engine.workload import WorkItem, Workload, build_workload
+from engine.workload import WorkItem, Workload, build_workload, setting_text
 
 __all__ = ["MAX_PROCESSES_PER_CORE", "MAX_THREADS", "ConfigError", "RunConfig", "check_config",
            "config_of"]
@@ -116,8 +116,7 @@ def config_of(result: RunResult) -> RunConfig:
     tasks = result.workload.get("tasks") or []
     try:
         for task in tasks:
-            settings = {k: repr(v) if isinstance(v, float) else str(v)
-                        for k, v in (task.get("params") or {}).items()}
+            settings = {k: setting_text(v) for k, v in (task.get("params") or {}).items()}
             items.extend(build_workload([task["name"]], int(task["count"]), settings).items)
     except (ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f"its workload cannot be set up here: {exc}") from None

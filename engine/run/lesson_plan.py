@@ -16,10 +16,9 @@ from __future__ import annotations
 
 from engine.backends.registry import BACKENDS
 from engine.figures.sweep import SweepPoint
-from engine.files.lesson_model import setting_text
 from engine.files.lessons import Lesson, LessonError
 from engine.run.config import ConfigError, RunConfig, check_config
-from engine.workload import Workload
+from engine.workload import Workload, setting_text
 
 __all__ = ["configs", "panel_config", "sweep_points"]
 
