@@ -97,13 +97,16 @@ class CpuSample:
 
     ``per_core`` is percent of each core (0–100). ``processes`` maps worker pid to percent of one
     core (may exceed 100 for a multi-threaded process); ``threads`` maps native thread id of the
-    engine process to percent of one core.
+    engine process to percent of one core. ``memory`` maps pid to resident memory (RSS) in MiB:
+    each worker process on a process backend, the engine's own process (whose threads are the
+    workers, and share it) on an in-process one.
     """
 
     t: float
     per_core: tuple[float, ...]
     processes: Mapping[int, float] = field(default_factory=dict)
     threads: Mapping[int, float] = field(default_factory=dict)
+    memory: Mapping[int, float] = field(default_factory=dict)
 
     @property
     def total(self) -> float:

@@ -7,6 +7,7 @@ from typing import Any
 
 from engine.figures import sweep
 from engine.figures.explain import explain
+from engine.figures.memory import memory_line
 from engine.figures.result import RunResult
 from engine.figures.stats import busy_machine_note, mean_host_cores
 from engine.files import tables
@@ -55,6 +56,8 @@ def run_text(result: RunResult, verbose: bool = True) -> str:
     if busy:
         lines.append(f"  note: {busy}")
     lines += _host_lines(result)
+    if (memory := memory_line(result)) is not None:
+        lines.append(f"  memory: {memory}")
     if verbose:
         lines += [f"  why: {line}" for line in explain(result)]
         bad = [r for r in result.records if r.status is not TaskStatus.OK]

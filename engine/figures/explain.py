@@ -19,6 +19,7 @@ from __future__ import annotations
 from statistics import mean
 
 from engine.figures.gil import GilReading, gil_reading
+from engine.figures.memory import memory_line
 from engine.figures.result import RunResult
 from engine.records import TaskStatus
 from engine.tasks.registry import BUILTIN_TASKS, TaskKind
@@ -89,14 +90,31 @@ def _measured_cpu_share(result: RunResult) -> float | None:
     return sum(r.cpu_s for r in ran) / busy if busy > 0 else None
 
 
+def _kinds(result: RunResult) -> list[str | None]:
+    """The kind of each of the workload's tasks; None for one that is not a built-in."""
+    items = result.workload.get("tasks") if isinstance(result.workload, dict) else None
+    if not isinstance(items, list):
+        return []
+    names = [item.get("name") if isinstance(item, dict) else None for item in items]
+    return [BUILTIN_TASKS[n].kind if isinstance(n, str) and n in BUILTIN_TASKS else None
+            for n in names]
+
+
 def _releases_gil(result: RunResult) -> bool:
     """Every task of the workload is a built-in known to run in C with the GIL released."""
-    items = result.workload.get("tasks") if isinstance(result.workload, dict) else None
-    if not isinstance(items, list) or not items:
-        return False
-    names = [item.get("name") if isinstance(item, dict) else None for item in items]
-    return all(isinstance(n, str) and n in BUILTIN_TASKS
-               and BUILTIN_TASKS[n].kind == TaskKind.C_CODE for n in names)
+    kinds = _kinds(result)
+    return bool(kinds) and all(k == TaskKind.C_CODE for k in kinds)
+
+
+def _memory_line(result: RunResult, processes: bool | None) -> str | None:
+    """For a workload that holds memory: who held how much, read from the samples."""
+    line = memory_line(result) if TaskKind.MEMORY in _kinds(result) else None
+    if line is None:
+        return None
+    if processes:
+        return (f"Memory: {line}. Each worker process has its own copy of the data (and its own "
+                "interpreter); threads would share one.")
+    return f"Memory: {line}. Threads share their process's memory: the data was held once."
 
 
 def _gil_line(result: RunResult, g: GilReading) -> str:
@@ -231,6 +249,8 @@ def explain(result: RunResult) -> list[str]:
     measured = gil_reading(result) if processes is False and not free else None
     if measured is not None:
         lines.append(_gil_line(result, measured))
+    if (memory := _memory_line(result, processes)) is not None:
+        lines.append(memory)
 
     start_ms = worker_start_s(result) * 1000
     # A running cluster's workers exist already: the wait is connecting and scheduling.

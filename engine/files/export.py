@@ -18,6 +18,10 @@ A run's "gil" holds who held the GIL, measured by py-spy on an in-process backen
 (``engine.run.gil``): ``{"samples": [[t_s, tid], ...]}``, tid the native thread id of the
 holder (a task's "tid") or 0 when no thread held it. Absent where nothing was measured.
 
+A CPU sample's "memory_mib" maps pid to resident memory (RSS, MiB): each worker process on a
+process backend, the engine's own process (its threads are the workers) on an in-process one.
+Absent from files written before it was recorded.
+
 ``cpu.hosts`` holds a cluster's per-host samples (a Dask run by scheduler address); it is absent
 from runs that have none, and from files written before it existed.
 
@@ -92,7 +96,9 @@ def run_to_dict(result: RunResult) -> dict[str, Any]:
             "interval_s": result.sample_interval_s,
             "samples": [{"t_s": result.rel(c.t), "per_core": list(c.per_core),
                          "processes": {str(k): v for k, v in c.processes.items()},
-                         "threads": {str(k): v for k, v in c.threads.items()}}
+                         "threads": {str(k): v for k, v in c.threads.items()},
+                         **({"memory_mib": {str(k): v for k, v in c.memory.items()}}
+                            if c.memory else {})}
                         for c in result.samples],
             **({"hosts": [{"host": h.host, "this_machine": h.this_machine,
                            "t_s": result.rel(h.t), "per_core": list(h.per_core),

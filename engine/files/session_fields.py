@@ -46,6 +46,8 @@ TIME_SLACK_S = 3600.0
 # be 100 × its threads.
 MAX_CORE_PERCENT = 1000.0
 MAX_PERCENT = 1e6
+# Resident memory of one process, MiB: 2**30 MiB is a petabyte, beyond any machine's RAM.
+MAX_MEMORY_MIB = float(2**30)
 # Distinct pids or thread ids one run's samples may report (every one becomes a plot series).
 MAX_TRACKED_IDS = 65536
 # GIL readings of one run: the probe's 10 Hz for eleven days.
@@ -170,8 +172,10 @@ def _per_core(c: Reader) -> tuple[float, ...]:
     return tuple(v for v in values if v is not None)
 
 
-def _by_id(c: Reader, key: str, seen: set[int]) -> dict[int, float]:
-    """A sample's map of pid or thread id → % of one core; ``seen`` collects the ids."""
+def _by_id(c: Reader, key: str, seen: set[int], most: float = MAX_PERCENT,
+           what: str = "percentages") -> dict[int, float]:
+    """A sample's map of pid or thread id → % of one core (or MiB, with ``most`` and
+    ``what``); ``seen`` collects the ids."""
     raw = c.data.get(key)
     if raw is None:
         return {}
@@ -179,10 +183,10 @@ def _by_id(c: Reader, key: str, seen: set[int]) -> dict[int, float]:
         raise c.fail(key, f"should be object, found {type(raw).__name__}")
     out = {}
     for k, v in raw.items():
-        value = _percent(v, MAX_PERCENT)
+        value = _percent(v, most)
         # isdecimal alone admits other scripts' digits, which int() reads differently.
         if value is None or not (k.isascii() and k.isdecimal()) or int(k) > MAX_OS_ID:
-            raise SessionError(f"{c.where}: {key!r} must map ids to percentages")
+            raise SessionError(f"{c.where}: {key!r} must map ids to {what}")
         out[int(k)] = value
         seen.add(int(k))
     if len(seen) > MAX_TRACKED_IDS:
@@ -192,7 +196,8 @@ def _by_id(c: Reader, key: str, seen: set[int]) -> dict[int, float]:
 
 def _sample(c: Reader, window: _Window, seen: set[int]) -> CpuSample:
     return CpuSample(window.time(c, "t_s"), _per_core(c), _by_id(c, "processes", seen),
-                     _by_id(c, "threads", seen))
+                     _by_id(c, "threads", seen),
+                     _by_id(c, "memory_mib", seen, MAX_MEMORY_MIB, "MiB"))
 
 
 def _host_sample(c: Reader, window: _Window, seen: set[int]) -> HostCpuSample:

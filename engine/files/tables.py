@@ -10,10 +10,13 @@ import csv
 import io
 from collections.abc import Sequence
 
+from engine.figures.memory import memory_reading
 from engine.figures.result import RunResult, entry_names
 
+# "peak MiB": the workers' resident memory at its peak, all together (engine.figures.memory);
+# blank where the run has no memory readings (a cluster, a file written before they existed).
 COMPARE_HEADER = ["backend", "workers", "wall s", "speedup", "efficiency", "CPU %",
-                  "overhead %", "ok", "failed"]
+                  "peak MiB", "overhead %", "ok", "failed"]
 
 
 def _fmt(x: float | None, spec: str) -> str:
@@ -25,9 +28,12 @@ def compare_rows(results: Sequence[RunResult]) -> list[list[str]]:
     rows = []
     for r, name in zip(results, entry_names(results)):
         s = r.stats
+        memory = memory_reading(r)
         rows.append([name, str(r.workers), f"{s.wall_s:.3f}", _fmt(s.speedup, ".2f"),
                      _fmt(None if s.efficiency is None else s.efficiency * 100, ".0f"),
-                     _fmt(s.cpu_util, ".0f"), f"{s.overhead_share * 100:.0f}", str(s.ok),
+                     _fmt(s.cpu_util, ".0f"),
+                     _fmt(None if memory is None else memory.peak_total, ".0f"),
+                     f"{s.overhead_share * 100:.0f}", str(s.ok),
                      str(s.n_tasks - s.ok)])
     return rows
 

@@ -24,21 +24,25 @@ Ids, and why (Perfetto's JSON importer, as built into ui.perfetto.dev):
 - A run with measured GIL samples (``RunResult.gil_samples``) has one more "thread", "GIL
   held by", after its lanes: one complete event per stretch of samples with the same holder,
   named by the holder's worker label ("free" when no thread held it).
+- A run with memory readings has a "Memory MiB per process" counter track: one series per
+  worker process (the engine's own process on an in-process backend), resident MiB.
 - Perfetto holds a counter at its last value until the end of the trace, so each run's
   counters drop to 0 at the run's end instead of reading into the runs after it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from engine.figures.lanes import assign_lanes
+from engine.figures.memory import worker_memory
 from engine.figures.result import RunResult
 from engine.records import CpuSample, GilSample, HostCpuSample
 
 _MIN_STRIDE = 1000
 _CORES_TRACK = "CPU % per core"
+MEMORY_TRACK = "Memory MiB per process"
 GIL_TRACK = "GIL held by"
 
 
@@ -55,20 +59,39 @@ def _stride(results: Sequence[RunResult], lane_counts: Sequence[int]) -> int:
     return stride
 
 
+def _per_core(sample: CpuSample | HostCpuSample) -> dict[str, float]:
+    return {f"core {i}": round(v, 1) for i, v in enumerate(sample.per_core)}
+
+
+def _memory_of(result: RunResult) -> Callable[[CpuSample | HostCpuSample], dict[str, float]]:
+    def values(sample: CpuSample | HostCpuSample) -> dict[str, float]:
+        reading = sample.memory if isinstance(sample, CpuSample) else {}
+        return {f"pid {k}": v for k, v in worker_memory(result, reading).items()}
+    return values
+
+
 def _counter_track(name: str, pid: int, tid: int, origin: float, t_end: float,
-                   samples: Iterable[CpuSample | HostCpuSample]) -> list[dict[str, Any]]:
-    """One counter series: its samples up to the run's end, then every core at 0 at the end.
+                   samples: Iterable[CpuSample | HostCpuSample],
+                   values: Callable[[CpuSample | HostCpuSample], dict[str, float]] = _per_core,
+                   ) -> list[dict[str, Any]]:
+    """One counter series: its samples up to the run's end, then every value (a core's %, a
+    process's MiB) at 0 at the end.
 
     A sample taken after the run ended (the monitor stops a moment later) is dropped, so no
     counter of a run reaches past it.
     """
     events: list[dict[str, Any]] = []
-    cores: dict[str, None] = {}  # every core key the series used, in order
+    cores: dict[str, None] = {}  # every key the series used, in order
     for sample in samples:
         if sample.t > t_end:
             continue
-        args = {f"core {i}": round(v, 1) for i, v in enumerate(sample.per_core)}
-        cores.update(dict.fromkeys(args))
+        now = values(sample)
+        if not now:
+            continue
+        cores.update(dict.fromkeys(now))
+        # A series missing from a reading (a worker process that has ended) drops to 0;
+        # Perfetto would hold its last value.
+        args = {**dict.fromkeys(cores, 0.0), **now}
         events.append({"ph": "C", "name": name, "pid": pid, "tid": tid,
                        "ts": _us(sample.t - origin), "args": args})
     if events:
@@ -145,6 +168,8 @@ def trace_events(results: Sequence[RunResult]) -> list[dict[str, Any]]:
         events += _gil_track(result, pid, run_tid + n_lanes + 1, n_lanes + 1, origin)
         events += _counter_track(_CORES_TRACK, pid, run_tid, origin, result.t_end,
                                  result.samples)
+        events += _counter_track(MEMORY_TRACK, pid, run_tid, origin, result.t_end,
+                                 result.samples, _memory_of(result))
         hosts = dict.fromkeys(h.host for h in result.host_samples)
         for host in hosts:
             events += _counter_track(f"{_CORES_TRACK} · {host}", pid, run_tid, origin,

@@ -1,4 +1,5 @@
-"""The CPU monitor: per-core load, each worker process's CPU, each engine thread's CPU.
+"""The CPU monitor: per-core load, each worker process's CPU, each engine thread's CPU, and the
+resident memory of the engine and its worker processes.
 
 It computes every figure from cumulative CPU-time counters itself (``engine.run.sampler``). It
 deliberately avoids ``psutil.cpu_percent(interval=None)``: that keeps its "previous reading" in
@@ -36,9 +37,11 @@ from engine.records import CpuSample
 from engine.run.sampler import (
     CoreTimes,
     Counters,
+    Memory,
     TaskTimes,
     read_child_times,
     read_core_times,
+    read_memory,
     read_thread_times,
 )
 
@@ -56,6 +59,13 @@ def _own_threads() -> TaskTimes:
     return read_thread_times(os.getpid())
 
 
+def _own_memory() -> Memory:
+    # Thread mode samples an idle engine (or fake counters in tests): the engine's own memory
+    # is enough there, and it spares a second scan of every process on the machine.
+    own = read_memory(os.getpid())
+    return {} if own is None else {os.getpid(): own}
+
+
 class CpuMonitor:
     """Samples CPU use until stopped.
 
@@ -66,7 +76,8 @@ class CpuMonitor:
         separate_process: sample from a child process, immune to GIL contention in this one.
         watch_children: also report each child process's CPU (off for in-process runs: the
             scan of every process on the machine is the costliest part of a sample).
-        clock, read_cores, read_processes, read_threads: injectable for tests (thread mode).
+        clock, read_cores, read_processes, read_threads, read_memory: injectable for tests
+            (thread mode).
     """
 
     def __init__(self, interval_s: float = 0.1,
@@ -75,7 +86,8 @@ class CpuMonitor:
                  clock: _clock.Clock = _clock.now,
                  read_cores: Callable[[], CoreTimes] = read_core_times,
                  read_processes: Callable[[], TaskTimes] = _own_children,
-                 read_threads: Callable[[], TaskTimes] = _own_threads) -> None:
+                 read_threads: Callable[[], TaskTimes] = _own_threads,
+                 read_memory: Callable[[], Memory] = _own_memory) -> None:
         if not 0.01 <= interval_s <= 10:
             raise ValueError(f"sample interval {interval_s} s is out of range 0.01..10")
         self.interval_s = interval_s
@@ -84,6 +96,7 @@ class CpuMonitor:
         self._watch_children = watch_children
         self._clock = clock
         self._readers = (read_cores, read_processes if watch_children else None, read_threads)
+        self._read_memory = read_memory
         # The first reading is the baseline every later rate is measured from.
         self._counters: Counters | None = (
             None if separate_process else Counters(clock, *self._readers))
@@ -110,7 +123,8 @@ class CpuMonitor:
             self._counters = Counters(self._clock, *self._readers)
         t, per_core, procs, threads = self._counters.sample()
         own = os.getpid()
-        sample = CpuSample(t, per_core, {p: v for p, v in procs.items() if p != own}, threads)
+        sample = CpuSample(t, per_core, {p: v for p, v in procs.items() if p != own}, threads,
+                           self._read_memory())
         self._add(sample)
         return sample
 
@@ -190,7 +204,8 @@ class CpuMonitor:
                 sample = CpuSample(
                     float(raw["t"]), tuple(float(v) for v in raw["cores"]),
                     {int(k): float(v) for k, v in raw["procs"].items() if int(k) != own},
-                    {int(k): float(v) for k, v in raw["threads"].items()})
+                    {int(k): float(v) for k, v in raw["threads"].items()},
+                    {int(k): float(v) for k, v in raw.get("mem", {}).items()})
             except (ValueError, KeyError, TypeError):
                 log.warning("unreadable sampler line: %r", line[:80])
                 continue

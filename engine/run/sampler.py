@@ -8,7 +8,8 @@ module samples from outside the engine's GIL and writes one JSON line per sample
 
     python engine/run/sampler.py PARENT_PID INTERVAL_S WATCH_CHILDREN(0|1)
     → "ready"
-    → {"t": …, "cores": […], "procs": {pid: %}, "threads": {tid: %}}   (every interval)
+    → {"t": …, "cores": […], "procs": {pid: %}, "threads": {tid: %},
+       "mem": {pid: MiB}}                                              (every interval)
     stdin closed → one last sample, then exit. Exits too if the parent process is gone.
 
 It imports only the standard library and psutil (no ``engine``), so it starts in ~50 ms from
@@ -29,6 +30,17 @@ import psutil
 
 CoreTimes = Sequence[tuple[float, float]]  # per core: (busy seconds, total seconds)
 TaskTimes = dict[int, float]  # pid or tid -> cumulative CPU seconds
+Memory = dict[int, float]  # pid -> resident memory (RSS), MiB
+
+_MIB = float(1 << 20)
+
+
+def read_memory(pid: int) -> float | None:
+    """Resident memory of process ``pid`` in MiB (one small /proc read on Linux)."""
+    try:
+        return round(float(psutil.Process(pid).memory_info().rss) / _MIB, 1)
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return None
 
 
 def read_core_times() -> CoreTimes:
@@ -40,8 +52,12 @@ def read_core_times() -> CoreTimes:
     return out
 
 
-def read_child_times(pid: int, exclude: int = -1) -> TaskTimes:
-    """Cumulative CPU of every process descended from ``pid`` (the worker processes)."""
+def read_child_times(pid: int, exclude: int = -1, memory: Memory | None = None) -> TaskTimes:
+    """Cumulative CPU of every process descended from ``pid`` (the worker processes).
+
+    With ``memory``, each one's resident MiB goes there too: the scan for children is the
+    costly part of a sample (it lists every process on the machine), so it is done once.
+    """
     out: TaskTimes = {}
     try:
         children = psutil.Process(pid).children(recursive=True)
@@ -53,6 +69,8 @@ def read_child_times(pid: int, exclude: int = -1) -> TaskTimes:
         try:
             t = child.cpu_times()
             out[child.pid] = t.user + t.system
+            if memory is not None:
+                memory[child.pid] = round(child.memory_info().rss / _MIB, 1)
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
     return out
@@ -111,9 +129,14 @@ class Counters:
 def main(argv: Sequence[str]) -> int:
     parent, interval, watch_children = int(argv[0]), float(argv[1]), argv[2] == "1"
     me = os.getpid()
+    memory: Memory = {}
+
+    def read_children() -> TaskTimes:
+        memory.clear()
+        return read_child_times(parent, exclude=me, memory=memory)
+
     counters = Counters(time.perf_counter, read_core_times,
-                        (lambda: read_child_times(parent, exclude=me)) if watch_children
-                        else None,
+                        read_children if watch_children else None,
                         lambda: read_thread_times(parent))
     stop = threading.Event()
 
@@ -134,9 +157,15 @@ def main(argv: Sequence[str]) -> int:
         if os.getppid() != parent or not psutil.pid_exists(parent):
             return 0
         t, cores, procs, threads = counters.sample()
+        if not watch_children:
+            # An in-process run's workers are the engine's threads: they share its memory,
+            # and that one figure is the point (beside processes that each hold their own).
+            memory.clear()
+            if (own := read_memory(parent)) is not None:
+                memory[parent] = own
         try:
             out.write(json.dumps({"t": t, "cores": cores, "procs": procs,
-                                  "threads": threads}) + "\n")
+                                  "threads": threads, "mem": memory}) + "\n")
             out.flush()
         except (BrokenPipeError, OSError):
             return 0

@@ -15,6 +15,7 @@ import hashlib
 import os
 import signal
 import tempfile
+import threading
 import time
 
 from engine.tasks.context import checkpoint, current
@@ -122,6 +123,49 @@ async def http_async(url: str, requests: int = 5, size_kb: int = 64, latency_ms:
             await writer.wait_closed()
         total += len(raw.partition(b"\r\n\r\n")[2])
     return total
+
+
+# The table every ``memory`` task of this process reads, with how many tasks hold it. Threads of
+# one process share one copy; each worker process builds its own.
+_TABLE_LOCK = threading.Lock()
+_TABLES: dict[int, tuple[bytes, int]] = {}
+
+
+def _take_table(mb: int) -> bytes:
+    with _TABLE_LOCK:  # a thread that arrives while another builds it waits for that copy
+        table, users = _TABLES.get(mb) or (b"\x01" * (mb << 20), 0)
+        _TABLES[mb] = (table, users + 1)
+    return table
+
+
+def _drop_table(mb: int) -> None:
+    with _TABLE_LOCK:
+        table, users = _TABLES[mb]
+        if users > 1:
+            _TABLES[mb] = (table, users - 1)
+        else:  # the last holder: the memory goes back to the system now, not at exit
+            del _TABLES[mb]
+
+
+def memory(mb: int = 100, seconds: float = 0.4) -> int:
+    """Hold an ``mb`` MiB table and read it for ``seconds``; return the MiB held.
+
+    The table is built once per process and shared by every task running there at the time, as
+    threads share a loaded dataset or model; a worker process has to build its own copy. It is
+    filled with ones (not zeros), so every page is really resident rather than mapped on demand.
+    """
+    table = _take_table(mb)
+    try:
+        step = 1 << 20
+        end = time.perf_counter() + seconds
+        read = 0
+        while (left := end - time.perf_counter()) > 0:
+            checkpoint()
+            read += sum(table[i] for i in range(0, len(table), step))  # a byte per MiB
+            time.sleep(min(left, _SLEEP_CHUNK_S))
+        return len(table) >> 20
+    finally:
+        _drop_table(mb)
 
 
 def mixed(n: int = 150_000, seconds: float = 0.3) -> int:

@@ -74,6 +74,12 @@ BUILTIN_TASKS: Mapping[str, TaskSpec] = {
                  builtin.mixed,
                  (_p("n", int, 150_000, "count primes below this number", 1, 20_000_000),
                   _p("seconds", float, 0.3, "then wait this long", 0, 600, "s"))),
+        TaskSpec("memory", TaskKind.MEMORY,
+                 _about("hold an M MiB table and read it; threads share one copy, every "
+                        "worker process builds its own", 0.5),
+                 builtin.memory,
+                 (_p("mb", int, 100, "size of the table", 1, 4096, "MiB"),
+                  _p("seconds", float, 0.4, "how long to hold it", 0, 600, "s"))),
         TaskSpec("fail", TaskKind.FAULT,
                  _about("some CPU work, then every k-th instance raises", 0.5),
                  builtin.fail,

@@ -23,6 +23,7 @@ class TaskKind:
     FILE_IO = "file i/o"
     NET_IO = "socket i/o"
     MIXED = "cpu + wait"
+    MEMORY = "memory (holds a table)"
     FAULT = "fault demo"
     CUSTOM = "custom"
 

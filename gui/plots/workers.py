@@ -6,6 +6,10 @@ it is a worker process on some host, as sampled there (``HostCpuSample.processes
 
 The sum curve against the 100 % line is the point of this plot: four threads running pure
 Python add up to one core's worth, four processes to four.
+
+Its Memory box shows resident memory instead (``CpuSample.memory``), on the same axis: one
+curve per worker process, each with its own interpreter and its own copy of the data; or, on
+an in-process backend, the one process whose memory its threads share.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPen
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QCheckBox, QWidget
 
 from engine.records import CpuSample, HostCpuSample, TaskStarted, WorkerId
 from gui import palette
@@ -23,6 +27,7 @@ from gui.plots.cpu import CAPACITY
 from gui.plots.style import PlotPanel, make_plot, set_font, short_host, swatch
 
 Y_LABEL = "% of one core"
+MEMORY_LABEL = "MiB resident"
 # Beyond this many curves the plot is a blur; later workers still count in the sum.
 MAX_CURVES = 24
 _LEGEND_WORKERS = 8
@@ -61,6 +66,11 @@ class WorkerCpuPlot(PlotPanel):
     def __init__(self, capacity: int = CAPACITY, parent: QWidget | None = None) -> None:
         super().__init__("CPU per worker", make_plot(Y_LABEL), parent)
         self._capacity = capacity
+        self._font_size = 10
+        self.memory_box = QCheckBox("Memory")
+        self.memory_box.setToolTip("Show each worker's resident memory (MiB) instead of its CPU")
+        self.memory_box.toggled.connect(self.set_memory)
+        self.add_control(self.memory_box)
         self._origin = 0.0
         self._active = False
         self._uses_processes = False
@@ -77,12 +87,17 @@ class WorkerCpuPlot(PlotPanel):
                                    labelOpts={"position": 0.03, "color": palette.FOREGROUND,
                                               "anchors": [(0, 1), (0, 1)]})
         item.addItem(one_core)
+        self._one_core = one_core
         self.sum_curve = pg.PlotDataItem(pen=pg.mkPen(palette.TOTAL, width=2), antialias=False,
                                          skipFiniteCheck=True)
         self.sum_curve.setZValue(10)
         item.addItem(self.sum_curve)
         self.series: dict[Key, Series] = {}
         self.sum_series = Series(capacity)
+        # Resident MiB, by worker process (none on an in-process run: its threads share one
+        # process, whose memory is the sum series alone).
+        self.memory_series: dict[Key, Series] = {}
+        self.memory_sum = Series(capacity)
         self.workers: dict[Key, str] = {}  # key -> label, in order of appearance
         self.curves: dict[Key, pg.PlotDataItem] = {}
         self._update_legend()
@@ -98,6 +113,8 @@ class WorkerCpuPlot(PlotPanel):
         self.series.clear()
         self.workers.clear()
         self.sum_series = Series(self._capacity)
+        self.memory_series.clear()
+        self.memory_sum = Series(self._capacity)
         self._uses_processes = uses_processes
         self._on_cluster = on_cluster
         self._latest.clear()
@@ -171,21 +188,69 @@ class WorkerCpuPlot(PlotPanel):
                     self.series.setdefault(key, Series(self._capacity)).append(s.t, value)
                     total += value
             self.sum_series.append(s.t, total)
+            if s.memory:
+                self._add_memory(s)
+        self.refresh()
+
+    def _add_memory(self, s: CpuSample) -> None:
+        if not self._uses_processes:  # the engine's own process, shared by its threads
+            self.memory_sum.append(s.t, sum(s.memory.values()))
+            return
+        total = 0.0
+        for pid, mib in s.memory.items():
+            self.memory_series.setdefault(("", pid), Series(self._capacity)).append(s.t, mib)
+            # Workers only, as the run's figures count them: not multiprocessing's resource
+            # tracker (a child process too, of about 12 MiB).
+            if ("", pid) in self.workers:
+                total += mib
+        self.memory_sum.append(s.t, total)
+
+    # -- what is shown ---------------------------------------------------------------------------
+    @property
+    def memory(self) -> bool:
+        return self.memory_box.isChecked()
+
+    def set_memory(self, on: bool) -> None:
+        """Show resident memory (True) or CPU (False)."""
+        if self.memory_box.isChecked() != on:
+            self.memory_box.setChecked(on)  # toggled calls back here
+            return
+        self.title.setText(f"<b>{'Memory' if on else 'CPU'} per worker</b>")
+        self._one_core.setVisible(not on)
+        self.set_font_size(self._font_size)
+        self._y_top = -1.0  # the range is redone for the other unit
+        self._update_legend()
         self.refresh()
 
     def refresh(self) -> None:
+        memory = self.memory
+        series_of = self.memory_series if memory else self.series
+        empty = Series(1)
         for key, curve in self.curves.items():
-            series = self.series[key]
+            series = series_of.get(key, empty)
             curve.setData(series.t.data - self._origin, series.v.data)
-        self.sum_curve.setData(self.sum_series.t.data - self._origin, self.sum_series.v.data)
-        # Always show 0 and the one-core line; grow only for more (the sum of processes).
-        top = max(110.0, 1.08 * float(self.sum_series.v.data.max(initial=0.0)))
+        total = self.memory_sum if memory else self.sum_series
+        self.sum_curve.setData(total.t.data - self._origin, total.v.data)
+        peak = float(total.v.data.max(initial=0.0))
+        # CPU: always show 0 and the one-core line, grow only for more (the sum of processes).
+        # Memory: from 0 to the peak, in steps so the axis does not creep with every sample.
+        top = (max(110.0, 1.08 * peak) if not memory
+               else max(16.0, 64.0 * (int(1.1 * peak / 64.0) + 1)))
         if abs(top - self._y_top) > 1e-6:
             self._y_top = top
             self.plot.getPlotItem().setYRange(-0.03 * top, top, padding=0)
 
     def _update_legend(self) -> None:
         parts = []
+        if self.memory and not self._uses_processes and self.workers:
+            threads = len(self.workers)
+            self.legend.setText(swatch(
+                palette.TOTAL, f"<b>this process</b> (its {threads} worker thread"
+                f"{'s' if threads != 1 else ''} share its memory)", "▬"))
+            return
+        if self.memory and self._on_cluster:
+            self.legend.setText("memory is read on this machine only, not a cluster's hosts")
+            return
         for index, label in enumerate(list(self.workers.values())[:_LEGEND_WORKERS]):
             glyph = "╍" if palette.series_dashed(index) else "━"
             parts.append(swatch(palette.series_colour(index), label, glyph))
@@ -197,4 +262,5 @@ class WorkerCpuPlot(PlotPanel):
         self.legend.setText("&nbsp;&nbsp; ".join(parts))
 
     def set_font_size(self, point_size: int) -> None:
-        set_font(self.plot, point_size, Y_LABEL)
+        self._font_size = point_size
+        set_font(self.plot, point_size, MEMORY_LABEL if self.memory else Y_LABEL)
