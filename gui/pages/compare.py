@@ -35,14 +35,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.figures.result import RunResult
+from engine.figures.result import RunResult, entry_names
 from engine.run.runner import Run
 from engine.workload import Workload
 from gui.pages.compare_row import NAME_WIDTH, CompareRow
 from gui.pages.compare_table import CompareTable
 from gui.pages.speedup_chart import SpeedupChart
 from gui.palette import ERROR_STYLE
-from gui.panels.backend_list import BackendList
+from gui.panels.backend_list import BackendList, StartMethodButton
 from gui.plots import TaskEvent
 from gui.plots.style import set_left_width
 
@@ -115,6 +115,7 @@ class CompareView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.backends = BackendList()
+        self.start_methods = StartMethodButton(self.backends)
         self.compare_button = QPushButton("▶  Compare")
         self.compare_button.setToolTip("Run the workload on every checked backend, one after "
                                        "another")
@@ -138,8 +139,13 @@ class CompareView(QWidget):
         buttons = QVBoxLayout()
         buttons.addWidget(self.compare_button)
         buttons.addWidget(self.stop_button)
+        # The start-method button sits under the title, where the list's two rows leave room.
+        title = QVBoxLayout()
+        title.addWidget(QLabel("Backends"))
+        title.addWidget(self.start_methods)
+        title.addStretch(1)
         top = QHBoxLayout()
-        top.addWidget(QLabel("Backends"))
+        top.addLayout(title)
         top.addWidget(self.backends, 1)
         top.addLayout(buttons)
         # Rows share the height when they fit; when they do not (ten backends, large text, a
@@ -208,7 +214,8 @@ class CompareView(QWidget):
         self._align_axes()
 
     def begin(self, labels: Sequence[str]) -> None:
-        """A new comparison of ``labels`` (backend names) is about to run."""
+        """A new comparison of ``labels`` (entry names, ``gui.panels.backend_list.
+        entry_labels``) is about to run."""
         self._set_rows(labels)
         self._current = -1
         self.set_running(True)
@@ -221,6 +228,7 @@ class CompareView(QWidget):
     def set_running(self, running: bool) -> None:
         self.compare_button.setEnabled(not running)
         self.backends.setEnabled(not running)
+        self.start_methods.set_running(running)
         self.stop_button.setEnabled(running)
 
     def step_started(self, index: int, total: int, label: str, run: Run,
@@ -264,12 +272,18 @@ class CompareView(QWidget):
     def _baseline_name(self) -> str:
         if any(r.backend == "sequential" for r in self.results):
             return "sequential"
-        return self.results[0].backend if self.results else "—"
+        return self._names(self.results)[0] if self.results else "—"
+
+    def _names(self, results: Sequence[RunResult]) -> list[str]:
+        """Each run's entry name: its row's (``process-pool@spawn``), so a stopped comparison
+        keeps the names it ran under; the engine's for a run beyond the rows."""
+        labels = [row.label for row in self.rows]
+        return labels[:len(results)] + entry_names(results)[len(labels):]
 
     def show_results(self, results: Sequence[RunResult], rebuild: bool = True) -> None:
         """Show finished runs; ``rebuild`` redraws the rows from them (a saved session)."""
         if rebuild:
-            self._set_rows([r.backend for r in results])
+            self._set_rows(entry_names(results))
             for row, result in zip(self.rows, results):
                 row.replay(result)
             if self.rows:
@@ -293,10 +307,10 @@ class CompareView(QWidget):
 
     # -- table and chart -------------------------------------------------------------------------
     def _fill_table(self, results: Sequence[RunResult]) -> None:
-        self.table.show_results(results, len(self.rows))
+        self.table.show_results(results, len(self.rows), self._names(results))
 
     def _fill_chart(self, results: Sequence[RunResult]) -> None:
-        self.chart.show_speedups([r.backend for r in results],
+        self.chart.show_speedups(self._names(results),
                                  [r.stats.speedup for r in results],
                                  ideal_speedup(results) if results else None)
         self._fit_split()

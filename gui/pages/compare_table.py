@@ -30,10 +30,15 @@ class CompareTable(QTableWidget):
         self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.setMinimumHeight(0)
 
-    def show_results(self, results: Sequence[RunResult], coloured: int) -> None:
+    def show_results(self, results: Sequence[RunResult], coloured: int,
+                     names: Sequence[str] | None = None) -> None:
         """A row per result; the first ``coloured`` names take their series colour (the
-        rows drawn above; the rest ran in no row of this page)."""
+        rows drawn above; the rest ran in no row of this page). ``names``: each run's name
+        as the page's rows call it, over the engine's (which names only the runs given)."""
         rows = compare_rows(results)
+        if names is not None:
+            for cells, name in zip(rows, names):
+                cells[0] = name
         best = fastest(results)
         self.setRowCount(len(rows))
         bold = QFont(self.font())

@@ -22,7 +22,7 @@ from gui.pages.base import SequencePage
 from gui.pages.compare import CompareView
 from gui.pages.sequence import RunSequence
 from gui.pages.sweep import SweepView
-from gui.panels.backend_list import config_for
+from gui.panels.backend_list import config_for, entry_labels
 from gui.panels.workload import WorkloadPanel
 from gui.plots import TaskEvent
 
@@ -79,18 +79,21 @@ class SequenceController(QObject):
         return workload
 
     def start_compare(self) -> bool:
-        """Run the panel's workload on every backend checked on the Compare page, in turn."""
+        """Run the panel's workload on every entry checked on the Compare page, in turn."""
         if self._bridge.running or self.active:
             return False
         workload = self._chosen_workload()
-        names = self.compare.backends.checked()
-        if workload is None or not names:
+        entries = self.compare.backends.checked_entries()
+        if workload is None or not entries:
             if workload is not None:
                 self._tell("check at least one backend to compare", error=True)
             return False
         p = self._workload
-        configs = [config_for(workload, n, p.workers, p.start_method, scheduler=p.cluster_address)
-                   for n in names]
+        # An entry of its own start method (process-pool@forkserver) runs under it; the rest
+        # under the panel's.
+        configs = [config_for(workload, e.backend, p.workers, e.start_method or p.start_method,
+                              scheduler=p.cluster_address) for e in entries]
+        names = entry_labels([(c.backend, c.start_method) for c in configs])
         self.compare.begin(names)
         self._kind = "compare"
         self._show_page("compare")
