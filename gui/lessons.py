@@ -303,7 +303,8 @@ class LessonPlayer(QObject):
             config.workload, backends, page, title=title,
             talking_point=current.talking_point if current else "",
             notice=current.notice if current else "",
-            workers=config.workers, start_method=config.start_method, sweep=sweep)
+            workers=config.workers, start_method=config.start_method, sweep=sweep,
+            warm=host.workload.warm)
 
     def save_setup(self) -> None:
         """Ask for a title and a file, then write the current setup as a lesson."""

@@ -13,7 +13,10 @@ Contract:
     * ``ctx.all_done`` is set when every task has a final record — also when the runner gave up
       on one (a timeout, or the user leaving a stuck task behind): wait on it, not on threads;
     * return only when no thread or process the backend started is still running, except
-      threads running tasks the runner gave up on (``ctx.abandoned``): those cannot be stopped.
+      threads running tasks the runner gave up on (``ctx.abandoned``): those cannot be stopped;
+    * a backend with ``warms = True``, asked for a warm run (``ctx.warm``), starts its workers
+      and has each run an empty task (``engine.backends.warm``) before it submits any task,
+      then calls ``ctx.ready(...)``: the run's clock (t0) starts there.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class RunContext(Protocol):
     start_method: str | None
     scheduler: str | None  # dask: connect to this cluster instead of starting one
     abandoned: bool  # a task was given up on while its thread may still run: don't join it
+    warm: bool  # start every worker before the clock (only where the backend ``warms``)
 
     def submit(self, inst: TaskInstance) -> TaskInstance: ...
 
@@ -55,6 +59,11 @@ class RunContext(Protocol):
     def lost(self, ids: Iterable[int], reason: str) -> None: ...
 
     def note(self, text: str) -> None: ...
+
+    def ready(self, workers: int, last_up: float | None) -> None:
+        """A warm run's workers are up: the clock starts now. ``workers`` of them ran an empty
+        task, the last beginning it at clock reading ``last_up`` (None: none did)."""
+        ...
 
     def use_cluster(self, workers: int, cores: int) -> None:
         """The tasks run on a cluster elsewhere, with this many worker threads and cores: the
@@ -96,6 +105,9 @@ class Backend(ABC):
     worker_per_task: ClassVar[bool] = False
     #: True when the backend can use an existing cluster (``--scheduler``).
     accepts_scheduler: ClassVar[bool] = False
+    #: True when the backend can start its workers before the clock (a warm run): a pool.
+    #: Backends that start a worker per task, or none, run cold whatever is asked.
+    warms: ClassVar[bool] = False
 
     @classmethod
     def availability(cls) -> Availability:

@@ -13,6 +13,7 @@ from typing import Any
 from engine.backends._child import bounded, in_background, init_worker, mp_context, run_in_worker
 from engine.backends._socket_events import EventListener
 from engine.backends.base import Backend, RunContext
+from engine.backends.warm import warm_up, warm_workers
 from engine.workload import TaskInstance
 
 
@@ -20,12 +21,16 @@ class MpPoolBackend(Backend):
     name = "mp-pool"
     summary = "multiprocessing.Pool"
     uses_processes = True
+    warms = True
 
     def run(self, tasks: list[TaskInstance], ctx: RunContext) -> None:
         mp = mp_context(ctx.start_method)
         listener = EventListener(ctx.started, ctx.finished)
         pool = mp.Pool(ctx.workers, initializer=init_worker, initargs=(listener.sink,))
         try:
+            if ctx.warm:  # the Pool starts every worker at once; each runs an empty task
+                ctx.ready(*warm_workers(lambda: pool.apply_async(warm_up).get, ctx.workers,
+                                        ctx.cancel))
             results = pool.imap_unordered(run_in_worker, [ctx.submit(i) for i in tasks])
             seen: dict[int, Any] = {}  # pid -> Process, every worker the pool ever had
             while ctx.remaining() and not ctx.cancel.is_set():

@@ -16,6 +16,7 @@ from typing import Any
 from engine.backends._child import bounded, init_worker, mp_context, run_in_worker
 from engine.backends._socket_events import EventListener
 from engine.backends.base import Backend, RunContext
+from engine.backends.warm import warm_up, warm_workers
 from engine.workload import TaskInstance
 
 
@@ -44,6 +45,7 @@ class ProcessPoolBackend(Backend):
     name = "process-pool"
     summary = "concurrent.futures.ProcessPoolExecutor"
     uses_processes = True
+    warms = True
 
     def run(self, tasks: list[TaskInstance], ctx: RunContext) -> None:
         mp = mp_context(ctx.start_method)
@@ -69,6 +71,11 @@ class ProcessPoolBackend(Backend):
                     all_done.set()
 
         try:
+            if ctx.warm:
+                # Under spawn and forkserver the executor starts a process per submit while
+                # none is idle; under fork it starts them all at the first submit.
+                ctx.ready(*warm_workers(lambda: pool.submit(warm_up).result, ctx.workers,
+                                        ctx.cancel))
             for inst in tasks:
                 fut = pool.submit(run_in_worker, ctx.submit(inst))
                 fut.add_done_callback(functools.partial(report, inst=inst))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from engine.backends.base import Backend, RunContext
+from engine.backends.warm import warm_up, warm_workers
 from engine.describe import type_name
 from engine.worker import run_task
 from engine.workload import TaskInstance
@@ -32,6 +33,10 @@ def run_on_thread_pool(tasks: list[TaskInstance], ctx: RunContext, workers: int,
                        name: str) -> None:
     pool = ThreadPoolExecutor(workers, thread_name_prefix=f"corescope-{name}")
     try:
+        if ctx.warm:
+            # The executor starts a thread per submit while none is idle, up to ``workers``.
+            ctx.ready(*warm_workers(lambda: pool.submit(warm_up).result, workers, ctx.cancel,
+                                    by_thread=True))
         for inst in tasks:
             pool.submit(run_and_report, ctx.submit(inst), ctx)
         while not ctx.all_done.wait(0.05):
@@ -46,6 +51,7 @@ def run_on_thread_pool(tasks: list[TaskInstance], ctx: RunContext, workers: int,
 class ThreadPoolBackend(Backend):
     name = "thread-pool"
     summary = "concurrent.futures.ThreadPoolExecutor"
+    warms = True
 
     def run(self, tasks: list[TaskInstance], ctx: RunContext) -> None:
         run_on_thread_pool(tasks, ctx, ctx.workers, "pool")

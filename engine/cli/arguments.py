@@ -49,6 +49,9 @@ def _workload_options(p: argparse.ArgumentParser, task_required: bool) -> None:
                    help="CPU sampling interval in seconds (default 0.1 = 10 Hz)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="dask: use the running cluster at tcp://host:port (left running)")
+    p.add_argument("--warm", action="store_true",
+                   help="start the pool's workers before the clock (their start is reported "
+                        "on its own line, not counted in wall); default: cold")
 
 
 def _output_options(p: argparse.ArgumentParser, tables: bool = False) -> None:
@@ -146,8 +149,11 @@ def config_for(args: argparse.Namespace, workload: Workload, backend: str,
         scheduler = None
     if several and start_method is None and cls is not None and not cls.uses_processes:
         method = None
+    # In a comparison --warm is meant for the pools: sequential and a worker per task run cold
+    # without a note each. Asked of one such backend alone, the run's note says why it is cold.
+    warm = args.warm and not (several and cls is not None and not cls.warms)
     config = RunConfig(workload, backend, args.workers, method, args.interval,
-                       scheduler=scheduler)
+                       scheduler=scheduler, warm=warm)
     try:
         check_config(config)
     except ConfigError as exc:

@@ -167,7 +167,7 @@ def cmd_sweep(args: argparse.Namespace, io: Io, stop: StopSignals) -> int:
         points = sweep.plan(args.task, args.tasks, parse_settings(args.set), names, knob,
                             values, workers=args.workers, start_method=args.start_method,
                             interval=args.interval, timeout_s=args.timeout,
-                            scheduler=args.scheduler)
+                            scheduler=args.scheduler, warm=args.warm)
     except (ValueError, ConfigError) as exc:
         raise UsageError(str(exc)) from None
     targets = _prologue(args, io, points[0].config)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from engine.figures import sweep
-from engine.figures.explain import explain
+from engine.figures.explain import explain, warm_line
 from engine.figures.memory import memory_line
 from engine.figures.result import RunResult
 from engine.figures.stats import busy_machine_note, mean_host_cores
@@ -51,6 +51,8 @@ def run_text(result: RunResult, verbose: bool = True) -> str:
         f"{_pct(s.efficiency)} · CPU {cpu} · parallelism {s.parallelism:.2f} · "
         f"overhead {s.overhead_share:.0%}",
     ]
+    if (warm := warm_line(result)) is not None:
+        lines.append(f"  warm: {warm}")
     lines += [f"  note: {n}" for n in result.notes]
     busy = busy_machine_note(s)
     if busy:

@@ -55,6 +55,16 @@ def worker_start_s(result: RunResult) -> float:
     return mean(t - result.t0 for t in first.values()) if first else 0.0
 
 
+def warm_line(result: RunResult) -> str | None:
+    """A warm run's start cost, said once for the report and the explanation."""
+    if result.warm_start_s is None:
+        return None
+    what = "worker processes" if result.uses_processes else "worker threads"
+    took = (f"{result.warm_start_s * 1000:.0f} ms" if result.warm_start_s < 0.1
+            else f"{result.warm_start_s:.2f} s")
+    return f"the {what} took {took} to start, before the clock (not counted in wall)"
+
+
 def ran_in_processes(result: RunResult) -> bool | None:
     """Whether the run's workers were processes of their own: what the run recorded from its
     backend's class; in a file written before that was recorded, what the records show. None
@@ -258,7 +268,10 @@ def explain(result: RunResult) -> list[str]:
              "(connecting to the cluster, scheduling)" if result.scheduler else
              f"A worker process took {start_ms:.0f} ms from the run's start to its first task "
              f"({_START_INCLUDES})")
-    if processes and s.overhead_share > _HIGH_OVERHEAD:
+    if result.warm_start_s is not None:
+        lines.append(f"Warm start: {warm_line(result)}; a cold run pays that start inside "
+                     "its wall time.")
+    elif processes and s.overhead_share > _HIGH_OVERHEAD:
         mean_ms = s.busy_s / s.n_tasks * 1000
         lines.append(
             f"Start-up and messaging cost dominated: {s.overhead_share:.0%} of the workers' time "

@@ -53,6 +53,12 @@ class RunResult:
     gil_samples: tuple[GilSample, ...] = ()
     #: CPU seconds the GIL probe itself used: CoreScope's, not another program's.
     probe_cpu_s: float = 0.0
+    #: A warm run (``engine.backends.warm``): seconds from creating the pool to its last
+    #: worker's first (empty) task, not counted in wall; None for a cold run. ``warmed_from``
+    #: is the clock reading when the pool was created: the span from there to t0 is drawn
+    #: before 0 on the timeline.
+    warm_start_s: float | None = None
+    warmed_from: float | None = None
     #: False for a run read from a file that names a backend this install lacks (set by the
     #: session loader; never saved: it says something about the reader, not the run).
     backend_known: bool = True

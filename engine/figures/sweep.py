@@ -48,7 +48,7 @@ def plan(names: Sequence[str], count: int | None, settings: Mapping[str, str],
          backends: Sequence[str], knob: str, values: Sequence[str], *,
          workers: int | None = None, start_method: str | None = None,
          interval: float = 0.1, timeout_s: float | None = None,
-         scheduler: str | None = None) -> list[SweepPoint]:
+         scheduler: str | None = None, warm: bool = False) -> list[SweepPoint]:
     """Every run of the sweep, validated before any starts (raises ValueError subclasses)."""
     if knob == "size":
         first = build_workload(names, count, settings, timeout_s).items[0].spec
@@ -81,7 +81,8 @@ def plan(names: Sequence[str], count: int | None, settings: Mapping[str, str],
                 raise ParamError(f"--vary start_method: {backend!r} starts no processes")
             config = RunConfig(workload, backend, point_workers,
                                point_method if cls.uses_processes else None, interval,
-                               scheduler=scheduler if cls.accepts_scheduler else None)
+                               scheduler=scheduler if cls.accepts_scheduler else None,
+                               warm=warm and cls.warms)
             check_config(config)
             points.append(SweepPoint(value, config))
     return points

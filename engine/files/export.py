@@ -18,6 +18,10 @@ A run's "gil" holds who held the GIL, measured by py-spy on an in-process backen
 (``engine.run.gil``): ``{"samples": [[t_s, tid], ...]}``, tid the native thread id of the
 holder (a task's "tid") or 0 when no thread held it. Absent where nothing was measured.
 
+A warm run (its workers started before the clock) has "warm": {"start_s": seconds from
+creating the pool to its last worker's first empty task, "from_s": when the pool was created,
+as a negative time before t0}. Absent for a cold run.
+
 A CPU sample's "memory_mib" maps pid to resident memory (RSS, MiB): each worker process on a
 process backend, the engine's own process (its threads are the workers) on an in-process one.
 Absent from files written before it was recorded.
@@ -105,6 +109,9 @@ def run_to_dict(result: RunResult) -> dict[str, Any]:
                            "processes": {str(k): v for k, v in h.processes.items()}}
                           for h in result.host_samples]} if result.host_samples else {}),
         },
+        **({"warm": {"start_s": round(result.warm_start_s, 6),
+                     "from_s": round(min(0.0, result.rel(result.warmed_from) or 0.0), 6)}}
+           if result.warm_start_s is not None else {}),
         **({"gil": {"samples": [[result.rel(g.t), g.holder] for g in result.gil_samples],
                     "probe_cpu_s": round(result.probe_cpu_s, 6)}}
            if result.gil_samples else {}),

@@ -68,6 +68,7 @@ class Lesson:
     start_method: str | None = None
     requires_python: tuple[int, ...] | None = None
     timeout_s: float | None = None
+    warm: bool = False  # start the pools' workers before the clock (engine.backends.warm)
     folder: str = "."  # where a row's file.py is found: the lesson file's folder
     path: str | None = None  # the file it was loaded from
 
@@ -102,6 +103,8 @@ class Lesson:
             out["requires"] = {"python": ">=" + ".".join(map(str, self.requires_python))}
         if self.timeout_s is not None:
             out["timeout_s"] = self.timeout_s
+        if self.warm:
+            out["warm"] = True
         return out
 
     def unavailable(self) -> str | None:

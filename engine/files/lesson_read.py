@@ -49,7 +49,7 @@ from engine.workload import MAX_INSTANCES, setting_text
 # fork is never offered: it can deadlock a process that runs threads (Qt's, the sampler's).
 START_METHODS = ("spawn", "forkserver")
 _REQUIRED = ("format", "version", "title", "talking_point", "notice", "rows", "backends", "page")
-_OPTIONAL = ("workers", "sweep", "start_method", "requires", "timeout_s")
+_OPTIONAL = ("workers", "sweep", "start_method", "requires", "timeout_s", "warm")
 
 
 def read_bounded(path: str) -> bytes:
@@ -140,7 +140,9 @@ def lesson_from_data(fields: Fields, data: Any, stem: str, folder: str,
     if page == "live" and len(backends) != 1:
         raise fields.fail("backends", f'page "live" shows one run: give one backend, '
                                       f"not {len(backends)}")
-    workers, timeout = data.get("workers"), data.get("timeout_s")
+    workers, timeout, warm = data.get("workers"), data.get("timeout_s"), data.get("warm", False)
+    if not isinstance(warm, bool):
+        raise fields.fail("warm", f"should be true or false, found {warm!r}"[:200])
     return Lesson(
         name=stem, title=fields.text("title", data["title"], MAX_TITLE, one_line=True),
         talking_point=_prose(fields, "talking_point", data["talking_point"]),
@@ -150,7 +152,7 @@ def lesson_from_data(fields: Fields, data: Any, stem: str, folder: str,
         workers=None if workers is None else fields.integer("workers", workers, 1, MAX_WORKERS),
         timeout_s=None if timeout is None else fields.number("timeout_s", timeout, 0,
                                                              MAX_TIMEOUT_S),
-        folder=folder, path=os.path.abspath(path) if path else None)
+        warm=warm, folder=folder, path=os.path.abspath(path) if path else None)
 
 
 def _prose(fields: Fields, field: str, value: Any) -> str:

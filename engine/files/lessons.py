@@ -160,7 +160,7 @@ def lesson_from_setup(workload: Workload, backends: Sequence[str], page: str, *,
                       talking_point: str = "", notice: str = "", workers: int | None = None,
                       start_method: str | None = None,
                       sweep: tuple[str, Sequence[ParamValue]] | None = None,
-                      folder: str | None = None) -> Lesson:
+                      folder: str | None = None, warm: bool = False) -> Lesson:
     """The window's current setup as a lesson, checked as a file would be.
 
     Built-in parameters left at their defaults are not written. ``folder`` is where a custom
@@ -181,7 +181,7 @@ def lesson_from_setup(workload: Workload, backends: Sequence[str], page: str, *,
     draft = Lesson(_slug(title), title, talking_point, notice, tuple(rows), tuple(backends),
                    page, workers,
                    None if sweep is None else LessonSweep(sweep[0], tuple(sweep[1])),
-                   start_method, None, workload.timeout_s, folder)
+                   start_method, None, workload.timeout_s, warm, folder)
     return lesson_from_data(Fields(draft.where), draft.as_dict(), draft.name, folder, None)
 
 

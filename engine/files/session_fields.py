@@ -253,6 +253,17 @@ def _workload(r: Reader) -> dict[str, Any]:
     return w.data
 
 
+def _warm(r: Reader) -> tuple[float | None, float | None]:
+    """A warm run's start cost and where its pool began (seconds before t0, as a negative
+    time); (None, None) for a cold run or a file written before warm runs existed."""
+    if r.data.get("warm") is None:
+        return None, None
+    warm = Reader(f"{r.where}, warm", r.obj("warm"))
+    start = warm.number("start_s", 0.0, MAX_WALL_S)
+    began = warm.number("from_s", -MAX_WALL_S, 0.0)
+    return start, began
+
+
 def read_run(where: str, data: Any, machine: MachineInfo) -> RunResult:
     r = Reader(where, data)
     wall = r.number("wall_s", 0.0, MAX_WALL_S)
@@ -286,6 +297,7 @@ def read_run(where: str, data: Any, machine: MachineInfo) -> RunResult:
         uses_processes = known.uses_processes if uses_processes is None else uses_processes
         worker_per_task = known.worker_per_task if worker_per_task is None else worker_per_task
     gil_samples, probe_cpu_s = _gil_samples(r, window)
+    warm_start_s, warmed_from = _warm(r)
     return RunResult(
         backend=backend, workload=workload,
         workload_label=r.maybe_text("workload_label") or r.text("task"),
@@ -301,5 +313,6 @@ def read_run(where: str, data: Any, machine: MachineInfo) -> RunResult:
         host_samples=host_samples,
         uses_processes=uses_processes, worker_per_task=worker_per_task,
         gil_samples=gil_samples, probe_cpu_s=probe_cpu_s,
+        warm_start_s=warm_start_s, warmed_from=warmed_from,
         # A name this install lacks (a file from a newer CoreScope) still opens; explain says so.
         backend_known=known is not None)

@@ -26,6 +26,8 @@ Ids, and why (Perfetto's JSON importer, as built into ui.perfetto.dev):
   named by the holder's worker label ("free" when no thread held it).
 - A run with memory readings has a "Memory MiB per process" counter track: one series per
   worker process (the engine's own process on an in-process backend), resident MiB.
+- A warm run has a "workers starting" complete event on its process row, from the pool's
+  creation to t0 (so it lies before the run's first task, earlier than the run's 0).
 - Perfetto holds a counter at its last value until the end of the trace, so each run's
   counters drop to 0 at the run's end instead of reading into the runs after it.
 """
@@ -164,6 +166,13 @@ def trace_events(results: Sequence[RunResult]) -> list[dict[str, Any]]:
                            "tid": run_tid + lanes.lane_of[r.id] + 1,
                            "ts": _us(r.started - origin), "dur": _us(end - r.started),
                            "args": args})
+        if result.warm_start_s is not None and result.warmed_from is not None:
+            # A warm run's workers started before its clock: shown before its first task.
+            events.append({"ph": "X", "name": "workers starting (warm, not in wall)",
+                           "cat": "warm", "pid": pid, "tid": run_tid,
+                           "ts": _us(result.warmed_from - origin),
+                           "dur": _us(result.t0 - result.warmed_from),
+                           "args": {"start_s": round(result.warm_start_s, 6)}})
         n_lanes = len(lanes.lanes)
         events += _gil_track(result, pid, run_tid + n_lanes + 1, n_lanes + 1, origin)
         events += _counter_track(_CORES_TRACK, pid, run_tid, origin, result.t_end,

@@ -39,6 +39,9 @@ class RunConfig:
     sample_interval_s: float = 0.1
     baseline_wall_s: float | None = None
     scheduler: str | None = None  # dask only: an existing cluster's scheduler address
+    #: Start every worker before the clock (``engine.backends.warm``); backends that start a
+    #: worker per task, or none, run cold and the run says so in a note.
+    warm: bool = False
 
 
 def check_config(config: RunConfig) -> type[Backend]:
@@ -101,7 +104,7 @@ def check_config(config: RunConfig) -> type[Backend]:
 
 def config_of(result: RunResult) -> RunConfig:
     """The settings that would run ``result`` again: its workload (every task, its parameters
-    and count), backend, workers, start method and sampling interval.
+    and count), backend, workers, start method, sampling interval and warm start.
 
     The window shows them in its panel when a saved run is opened, so what is on screen and
     what Run would start agree.
@@ -125,6 +128,7 @@ def config_of(result: RunResult) -> RunConfig:
     workload = Workload(tuple(items), result.workload.get("timeout_s"))
     workers = result.requested_workers if result.requested_workers > 0 else None
     config = RunConfig(workload, result.backend, workers, result.start_method,
-                       result.sample_interval_s, scheduler=result.scheduler)
+                       result.sample_interval_s, scheduler=result.scheduler,
+                       warm=result.warm_start_s is not None)
     check_config(config)
     return config

@@ -14,6 +14,8 @@ lesson's rows, so rows may differ in count and parameters; the points it returns
 
 from __future__ import annotations
 
+import dataclasses
+
 from engine.backends.registry import BACKENDS
 from engine.figures.sweep import SweepPoint
 from engine.files.lessons import Lesson, LessonError
@@ -27,7 +29,8 @@ def _config(lesson: Lesson, workload: Workload, backend: str, workers: int | Non
             interval: float, field: str) -> RunConfig:
     cls = BACKENDS[backend]
     config = RunConfig(workload, backend, workers,
-                       lesson.start_method if cls.uses_processes else None, interval)
+                       lesson.start_method if cls.uses_processes else None, interval,
+                       warm=lesson.warm and cls.warms)
     try:
         check_config(config)
     except ConfigError as exc:
@@ -66,8 +69,9 @@ def panel_config(lesson: Lesson, interval: float = 0.1) -> RunConfig:
         LessonError: as ``configs``.
     """
     _check_available(lesson)
-    return _config(lesson, lesson.workload(), lesson.backends[0], lesson.workers, interval,
-                   "backends[0]")
+    config = _config(lesson, lesson.workload(), lesson.backends[0], lesson.workers, interval,
+                     "backends[0]")
+    return dataclasses.replace(config, warm=lesson.warm)  # the panel's box, whatever backend
 
 
 def sweep_points(lesson: Lesson, interval: float = 0.1) -> list[SweepPoint]:

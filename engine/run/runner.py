@@ -198,8 +198,14 @@ class Run:
             except OSError as exc:
                 tasks = cfg.workload.instances({k: "" for k in cfg.workload.fixtures})
                 problems.append(f"could not prepare the run: {exc}")
+            warm = cfg.warm and self.backend_class.warms
             state = RunState(tasks, self.workers, self.start_method, self._events, self._clock,
-                             scheduler=cfg.scheduler)
+                             scheduler=cfg.scheduler, warm=warm)
+            if cfg.warm and not warm:
+                why = ("starts a worker for each task" if self.backend_class.worker_per_task
+                       else "has no pool of workers to start")
+                state.note(f"warm start does not apply: {self.backend.name} {why}, so this run "
+                           "is cold")
             self._state = state
             if self._cancel.is_set():
                 state.cancel.set()
@@ -227,7 +233,7 @@ class Run:
             except Exception as exc:  # noqa: BLE001 — reported like any backend failure
                 problems.append(f"backend {self.backend.name} failed: "
                                 f"{type(exc).__name__}: {exc}")
-            t0 = self._clock()
+            t0 = started = self._clock()
             try:
                 if not problems:
                     self.backend.run(tasks, state)
@@ -236,6 +242,14 @@ class Run:
                 problems.append(f"backend {self.backend.name} failed: "
                                 f"{type(exc).__name__}: {exc}")
             t_end = self._clock()
+            warm_start_s = None
+            if state.warmed is not None:  # the clock started once the workers were up
+                t0, up, last_up = state.warmed
+                if last_up is not None:
+                    warm_start_s = max(0.0, last_up - started)
+                if up < self.workers:
+                    state.note(f"only {up} of {self.workers} workers were up before the clock; "
+                               "the others' start counts in wall")
             state.all_done.set()  # releases the watchdog
             if watchdog is not None:
                 watchdog.join()
@@ -272,7 +286,9 @@ class Run:
             # saved result never has to look its backend up.
             uses_processes=self.backend_class.uses_processes,
             worker_per_task=self.backend_class.worker_per_task,
-            gil_samples=gil.samples(t0, t_end), probe_cpu_s=gil.cpu_s)
+            gil_samples=gil.samples(t0, t_end), probe_cpu_s=gil.cpu_s,
+            warm_start_s=warm_start_s,
+            warmed_from=started if state.warmed is not None else None)
 
 
 _runs_lock = threading.RLock()

@@ -50,8 +50,12 @@ class RunState:
 
     def __init__(self, tasks: list[TaskInstance], workers: int, start_method: str | None,
                  events: EventBuffer, clock: _clock.Clock = _clock.now,
-                 scheduler: str | None = None) -> None:
+                 scheduler: str | None = None, warm: bool = False) -> None:
         self.cancel = threading.Event()
+        self.warm = warm
+        #: Set by ``ready`` in a warm run: (when the clock started, workers that ran an empty
+        #: task, when the last of them began it).
+        self.warmed: tuple[float, int, float | None] | None = None
         self.scheduler = scheduler
         self.all_done = threading.Event()  # every task has its final record
         self.workers = workers
@@ -117,6 +121,10 @@ class RunState:
     def note(self, text: str) -> None:
         with self._lock:
             self.notes.append(text)
+
+    def ready(self, workers: int, last_up: float | None) -> None:
+        if self.warm and self.warmed is None:
+            self.warmed = (self._clock(), workers, last_up)
 
     def use_cluster(self, workers: int, cores: int) -> None:
         self.cluster = (max(1, workers), max(1, cores))

@@ -92,7 +92,7 @@ class SequenceController(QObject):
         # An entry of its own start method (process-pool@forkserver) runs under it; the rest
         # under the panel's.
         configs = [config_for(workload, e.backend, p.workers, e.start_method or p.start_method,
-                              scheduler=p.cluster_address) for e in entries]
+                              scheduler=p.cluster_address, warm=p.warm) for e in entries]
         names = entry_labels([(c.backend, c.start_method) for c in configs])
         self.compare.begin(names)
         self._kind = "compare"
@@ -107,7 +107,8 @@ class SequenceController(QObject):
         if workload is None:
             return False
         p = self._workload
-        planned = self.sweep.plan(workload, p.workers, p.start_method, p.cluster_address)
+        planned = self.sweep.plan(workload, p.workers, p.start_method, p.cluster_address,
+                                  warm=p.warm)
         if planned is None:
             return False
         self._kind = "sweep"

@@ -122,4 +122,6 @@ class LivePage(QWidget):
         else:
             self.time.set_following(False)
             wall = max(self.last_result.wall_s, 0.05)
-            self.time.show_span(-0.03 * wall, wall)
+            # A warm run's workers started before 0: their span stays in view.
+            began = self.last_result.rel(self.last_result.warmed_from) or 0.0
+            self.time.show_span(min(-0.03 * wall, 1.03 * began), wall)

@@ -152,7 +152,8 @@ class SweepView(QWidget):
         self.status.setText(text)
 
     def plan(self, workload: Workload, workers: int | None, start_method: str | None,
-             scheduler: str | None = None) -> list[sweep.SweepPoint] | None:
+             scheduler: str | None = None, warm: bool = False
+             ) -> list[sweep.SweepPoint] | None:
         """The engine's plan for the page's choices, or None (the reason is shown)."""
         backends = self.backends.checked()
         if not backends:
@@ -173,7 +174,8 @@ class SweepView(QWidget):
                                             f"{self.values_edit.text()}")
             planned = sweep.plan(names, items[0].count, settings, backends, knob, values,
                                  workers=workers, start_method=start_method,
-                                 timeout_s=workload.timeout_s, scheduler=scheduler)
+                                 timeout_s=workload.timeout_s, scheduler=scheduler,
+                                 warm=warm)
         except (ValueError, ConfigError) as exc:
             self._fail(str(exc))
             return None

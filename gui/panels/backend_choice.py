@@ -1,4 +1,5 @@
-"""Where a workload runs: backend, workers, start method and dask scheduler, as form rows.
+"""Where a workload runs: backend, workers, start method, warm start and dask scheduler, as
+form rows.
 
 The base of ``WorkloadPanel`` (gui/panels/workload.py), which adds the workload's rows and
 re-checks both halves together on every edit through ``_validate``.
@@ -9,7 +10,15 @@ from __future__ import annotations
 from typing import Any, cast
 
 from PySide6.QtGui import QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QWidget,
+)
 
 from engine.backends.base import Backend
 from engine.backends.registry import BACKENDS
@@ -39,6 +48,11 @@ class BackendChoice(QWidget):
         self.start_combo.addItems(valid_start_methods())
         self.start_combo.setCurrentText(default_start_method())
         self.start_combo.setToolTip("how worker processes start; spawn is safe under a GUI")
+        # Cold is the default: the honest first-time cost, start included in wall.
+        self.warm_box = QCheckBox("Start workers before the clock")
+        self.warm_box.setToolTip(
+            "warm start: the pool's workers start and each runs an empty task before the "
+            "clock starts; their start is shown before 0 and reported apart, not in wall")
         self.scheduler_edit = QLineEdit()
         self.scheduler_edit.setPlaceholderText("empty: start a local cluster")
         self.scheduler_edit.setToolTip("dask: use the running cluster at tcp://host:port "
@@ -48,12 +62,14 @@ class BackendChoice(QWidget):
         form.addRow(self.backend_about)
         form.addRow("Workers", self.workers_spin)
         form.addRow("Start method", self.start_combo)
+        form.addRow(self.warm_box)
         form.addRow("Scheduler", self.scheduler_edit)
         self._form = form
         self._mark_unavailable_backends()
         self.backend_combo.currentIndexChanged.connect(self._validate)
         self.workers_spin.valueChanged.connect(self._validate)
         self.start_combo.currentIndexChanged.connect(self._validate)
+        self.warm_box.toggled.connect(self._validate)
         self.scheduler_edit.editingFinished.connect(self._validate)
 
     def _validate(self) -> None:
@@ -104,6 +120,11 @@ class BackendChoice(QWidget):
     def start_method(self) -> str:
         return self.start_combo.currentText()
 
+    @property
+    def warm(self) -> bool:
+        """Warm start asked for: comparisons and sweeps apply it to every pool they run."""
+        return self.warm_box.isChecked()
+
     def _uses_processes(self) -> bool:
         return BACKENDS[self.backend_name].uses_processes
 
@@ -123,7 +144,8 @@ class BackendChoice(QWidget):
     def backend_state(self) -> dict[str, Any]:
         return {"backend": self.backend_name, "workers": self.workers_spin.value(),
                 "start_method": self.start_combo.currentText(),
-                "scheduler": self.scheduler_edit.text().strip()}
+                "scheduler": self.scheduler_edit.text().strip(),
+                "warm": self.warm_box.isChecked()}
 
     def set_backend_state(self, state: dict[str, Any]) -> None:
         if state.get("backend"):
@@ -133,24 +155,29 @@ class BackendChoice(QWidget):
         self.scheduler_edit.setText(str(state.get("scheduler", "")))
         if state.get("start_method") in valid_start_methods():
             self.start_combo.setCurrentText(state["start_method"])
+        self.warm_box.setChecked(state.get("warm") is True)
 
     def set_backend_config(self, config: RunConfig) -> None:
         self.select_backend(config.backend)
         self.workers_spin.setValue(config.workers or 0)
         if config.start_method:
             self.start_combo.setCurrentText(config.start_method)
+        self.warm_box.setChecked(config.warm)
         self._sample_interval_s = config.sample_interval_s
 
     def set_backend_editable(self, editable: bool) -> None:
         for w in (self.backend_combo, self.workers_spin):
             w.setEnabled(editable)
         self.start_combo.setEnabled(editable and self._uses_processes())
+        self.warm_box.setEnabled(editable and BACKENDS[self.backend_name].warms)
 
     # -- checking --------------------------------------------------------------------------------
     def show_backend(self) -> type[Backend]:
         """Show the fields the chosen backend uses, and what it is."""
         cls = BACKENDS[self.backend_name]
         self.start_combo.setEnabled(cls.uses_processes)
+        # Greyed, not hidden, where it cannot apply: a comparison still warms its pools.
+        self.warm_box.setEnabled(cls.warms)
         self._form.setRowVisible(self.scheduler_edit, cls.accepts_scheduler)
         self.workers_spin.setEnabled(not cls.worker_per_task)
         self.workers_spin.setToolTip("this backend starts one worker per task"
@@ -163,7 +190,8 @@ class BackendChoice(QWidget):
         cls = BACKENDS[self.backend_name]
         return RunConfig(workload, cls.name, self.workers_spin.value() or None,
                          self.start_combo.currentText() if cls.uses_processes else None,
-                         self._sample_interval_s, scheduler=self.scheduler)
+                         self._sample_interval_s, scheduler=self.scheduler,
+                         warm=self.warm_box.isChecked() and cls.warms)
 
     def mark_refused_backends(self, workload: Workload) -> None:
         for row, cls in enumerate(BACKENDS.values()):

@@ -25,13 +25,16 @@ from engine.workload import Workload
 
 
 def config_for(workload: Workload, backend: str, workers: int | None, start_method: str | None,
-               interval: float = 0.1, scheduler: str | None = None) -> RunConfig:
-    """The run of ``workload`` on ``backend`` with the panel's workers, start method and Dask
-    scheduler, each only where the backend takes it (sequential has one worker whatever)."""
+               interval: float = 0.1, scheduler: str | None = None,
+               warm: bool = False) -> RunConfig:
+    """The run of ``workload`` on ``backend`` with the panel's workers, start method, Dask
+    scheduler and warm start, each only where the backend takes it (sequential has one worker
+    whatever, and no pool to warm)."""
     cls = BACKENDS[backend]
     return RunConfig(workload, backend, workers if backend != "sequential" else None,
                      start_method if cls.uses_processes else None, interval,
-                     scheduler=scheduler if cls.accepts_scheduler else None)
+                     scheduler=scheduler if cls.accepts_scheduler else None,
+                     warm=warm and cls.warms)
 
 
 @dataclass(frozen=True)

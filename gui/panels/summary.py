@@ -70,7 +70,9 @@ class SummaryPanel(QWidget):
         status = " — cancelled" if result.cancelled else ""
         self.heading.setText(f"<b>{result.backend}</b>, {result.workers} workers: "
                              f"{result.workload_label}{status}")
-        self._set("Wall time", f"{s.wall_s:.3f} s", "run start (no worker yet) to last one gone")
+        self._set("Wall time", f"{s.wall_s:.3f} s",
+                  "workers up (warm start) to last one gone" if result.warm_start_s is not None
+                  else "run start (no worker yet) to last one gone")
         if s.speedup is None:
             self._set("Speedup", "—", "run <i>sequential</i> on this workload for a baseline")
         else:

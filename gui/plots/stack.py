@@ -27,6 +27,7 @@ from gui.plots.hosts import HostCpuPlot
 from gui.plots.replay import task_events, task_names
 from gui.plots.style import PlotPanel, set_left_width
 from gui.plots.timeline import Timeline
+from gui.plots.warm import WarmBand
 from gui.plots.workers import WorkerCpuPlot
 
 # Height shares of CPU per core, CPU per cluster host, CPU per worker, the GIL band and the
@@ -52,6 +53,9 @@ class LivePlots(QSplitter):
         self.host_cpu.hide()
         self.gil_band.hide()
         self.setSizes(list(_SHARES))
+        # A warm run's workers starting, before 0 on every plot (named on the timeline).
+        self.warm_band = WarmBand([self.timeline.plot, self.cpu_plot.plot,
+                                   self.worker_cpu.plot])
 
     @property
     def panels(self) -> tuple[PlotPanel, ...]:
@@ -73,6 +77,7 @@ class LivePlots(QSplitter):
         self._show_hosts(on_cluster)
         self.gil_band.clear()
         self.gil_band.hide()
+        self.warm_band.clear()
 
     def _show_hosts(self, on: bool) -> None:
         if on == (not self.host_cpu.isHidden()):
@@ -106,6 +111,7 @@ class LivePlots(QSplitter):
         self.host_cpu.set_origin(result.t0)
         self.gil_band.show_result(result)
         self.gil_band.setVisible(bool(result.gil_samples))
+        self.warm_band.show_result(result)
 
     def replay(self, result: RunResult, uses_processes: bool) -> None:
         """Draw a run that already ended (from a file) as it was; ``end_run`` follows."""
