@@ -89,3 +89,13 @@ def test_a_hung_call_is_given_up_at_its_timeout_and_the_run_ends():
     assert hung.status is TaskStatus.TIMEOUT and "background" in hung.error.message
     assert quick.status is TaskStatus.OK
     # (the leftover check waits for the sleeping interpreter's thread to end)
+
+
+def test_a_warm_run_starts_every_interpreter_before_the_clock():
+    result = execute(RunConfig(build_workload(["sleep"], 2, {"seconds": "0.2"}), "interpreters",
+                               workers=2, warm=True))
+    assert result.ok, [r.error for r in result.records]
+    assert result.warm_start_s is not None and result.warmed_from < result.t0
+    assert not any("were up before the clock" in n for n in result.notes), result.notes
+    # Both interpreters already ran the empty task: the tasks begin at once after 0.
+    assert all(r.started - result.t0 < 0.3 for r in result.records)

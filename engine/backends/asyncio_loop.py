@@ -29,6 +29,7 @@ class AsyncioBackend(Backend):
     name = "asyncio"
     summary = ("asyncio event loop: all coroutines at once; other tasks via run_in_executor "
                "(the workers setting)")
+    cold_because = "runs its coroutines on an event loop that has no workers to start"
 
     def run(self, tasks: list[TaskInstance], ctx: RunContext) -> None:
         native = sum(resolve_coroutine(t.ref) is not None for t in tasks)

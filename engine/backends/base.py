@@ -108,6 +108,8 @@ class Backend(ABC):
     #: True when the backend can start its workers before the clock (a warm run): a pool.
     #: Backends that start a worker per task, or none, run cold whatever is asked.
     warms: ClassVar[bool] = False
+    #: Why a backend that does not warm runs cold, said in a warm run's note ("<name> …").
+    cold_because: ClassVar[str] = "has no pool of workers to start"
 
     @classmethod
     def availability(cls) -> Availability:

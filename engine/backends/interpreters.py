@@ -40,6 +40,7 @@ from engine.backends._child import bounded
 from engine.backends._interp_worker import RunFlag, run_in_interpreter
 from engine.backends._socket_events import TEMP_PREFIX, EventListener
 from engine.backends.base import Availability, Backend, RunContext
+from engine.backends.warm import warm_up, warm_workers
 from engine.describe import describe_error
 from engine.records import TaskRecord
 from engine.workload import TaskInstance
@@ -104,6 +105,7 @@ def _collect(fut: Future[TaskRecord], inst: TaskInstance, ctx: RunContext) -> No
 
 class InterpreterPoolBackend(Backend):
     name = "interpreters"
+    warms = True
     summary = ("subinterpreters, one GIL each: "
                + (implementation()[1] if implementation()[0] is not None else
                   "concurrent.futures.InterpreterPoolExecutor (3.14) or the "
@@ -126,6 +128,9 @@ class InterpreterPoolBackend(Backend):
         try:
             pool = executor(ctx.workers, thread_name_prefix="corescope-interp",
                             initializer=exec, initargs=(path_setup(), {}))
+            if ctx.warm:  # one interpreter per worker thread: each is told apart by thread
+                ctx.ready(*warm_workers(lambda: pool.submit(warm_up).result, ctx.workers,
+                                        ctx.cancel, by_thread=True))
             for inst in tasks:
                 try:
                     fut = pool.submit(run_in_interpreter, ctx.submit(inst), listener.sink, flag)

@@ -150,6 +150,9 @@ class JoblibBackend(Backend):
     name = "joblib"
     summary = "joblib.Parallel on its default loky executor"
     uses_processes = True
+    # Parallel starts its loky workers itself, from settings of its own: a pool started here
+    # beforehand would not be the one it uses.
+    cold_because = "starts its loky workers inside joblib.Parallel, not before it"
     takes_start_method = False
 
     @classmethod

@@ -203,7 +203,7 @@ class Run:
                              scheduler=cfg.scheduler, warm=warm)
             if cfg.warm and not warm:
                 why = ("starts a worker for each task" if self.backend_class.worker_per_task
-                       else "has no pool of workers to start")
+                       else self.backend_class.cold_because)
                 state.note(f"warm start does not apply: {self.backend.name} {why}, so this run "
                            "is cold")
             self._state = state
