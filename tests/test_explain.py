@@ -95,3 +95,34 @@ def test_subinterpreters_are_explained_by_their_own_gils_not_by_c_code():
     assert "each has its own GIL" in said and "hashlib" not in said
     held_back = text(made_up("interpreters", "primes", 2, 2, 0.5, (55.0, 50.0)))
     assert "the GIL lets one thread run Python at a time" not in held_back
+
+
+def pool_run(task_ms: float, start_ms: float, tasks: int = 8, workers: int = 2,
+             warm: bool = False) -> RunResult:
+    """A process pool whose workers begin ``start_ms`` after t0 and then run ``task_ms`` tasks
+    back to back, half on each."""
+    who = [WorkerId(5000 + i, 6000 + i, f"w{i}") for i in range(workers)]
+    records = []
+    for i in range(tasks):
+        begin = (start_ms + (i // workers) * task_ms) / 1000
+        records.append(TaskRecord(i, "primes", 0.0, begin, begin + task_ms / 1000,
+                                  who[i % workers], task_ms / 1000, TaskStatus.OK))
+    wall = (start_ms + tasks // workers * task_ms) / 1000
+    workload = {"tasks": [{"name": "primes", "params": {}, "count": tasks}], "timeout_s": None}
+    return RunResult("process-pool", workload, f"{tasks} × primes", workers, workers, "spawn",
+                     0.0, wall, tuple(records), (), 0.1, MACHINE, uses_processes=True,
+                     worker_per_task=False, warm_start_s=start_ms / 1000 if warm else None,
+                     warmed_from=-start_ms / 1000 if warm else None)
+
+
+def test_a_run_too_short_for_its_start_cost_says_what_caps_its_speedup():
+    # The issue's newcomer demo: 8 tasks of 90 ms, 75 ms to start a worker, 2 workers.
+    short = text(pool_run(90, 75))
+    # 8 × 90 ÷ (75 + 8 × 90 ÷ 2) = 720 ÷ 435
+    assert "caps this run" in short and "at most about 1.66×" in short
+    assert "warm start" in short
+    # Long tasks amortise the same start: no cap worth a sentence.
+    assert "caps this run" not in text(pool_run(1000, 75))
+    # Warm: the start is outside wall, said on its own line instead.
+    warm = text(pool_run(90, 75, warm=True))
+    assert "caps this run" not in warm and "Warm start: the worker processes took 75 ms" in warm

@@ -56,7 +56,7 @@ def test_a_cold_run_pays_the_start_inside_wall():
     assert any("from the run's start to its first task" in line for line in explain(cold))
 
 
-@pytest.mark.parametrize("backend", ["thread-pool", "mp-pool"])
+@pytest.mark.parametrize("backend", ["thread-pool", "mp-pool", "dask"])
 def test_other_pools_warm_every_worker(backend):
     result = run(backend, True, workers=3, count=3)
     assert result.ok and result.warm_start_s is not None, result.notes

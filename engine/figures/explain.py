@@ -65,6 +65,35 @@ def warm_line(result: RunResult) -> str | None:
     return f"the {what} took {took} to start, before the clock (not counted in wall)"
 
 
+def start_cap(n_tasks: int, task_s: float, start_s: float, workers: int,
+              per_task: bool) -> float:
+    """The best speedup a cold process run can reach when starting a worker costs ``start_s``
+    and nothing else does: a pool starts its workers once (they start side by side), a
+    worker-per-task backend once per task."""
+    if per_task:
+        return workers * task_s / (start_s + task_s)
+    return n_tasks * task_s / (start_s + n_tasks * task_s / workers)
+
+
+def _start_cap_line(result: RunResult, start_s: float, ideal: int) -> str | None:
+    """For a run too short to amortise its workers' start: the cap that start alone sets."""
+    s = result.stats
+    if not s.n_tasks or s.busy_s <= 0 or start_s <= 0:
+        return None
+    task_s = s.busy_s / s.n_tasks
+    workers = min(ideal, result.workers)
+    cap = start_cap(s.n_tasks, task_s, start_s, workers, bool(result.worker_per_task))
+    if cap >= 0.9 * ideal:
+        return None
+    how = ("each task starts its own worker" if result.worker_per_task
+           else f"{s.n_tasks} tasks on {workers} workers")
+    return (f"The workers' start alone caps this run: at {task_s * 1000:.0f} ms a task, with "
+            f"{start_s * 1000:.0f} ms to "
+            f"start a worker and {how}, even a run with no other cost reaches at most about "
+            f"{cap:.2f}× of the {ideal}× ideal. Longer tasks, or a warm start (workers started "
+            "before the clock), lift that cap.")
+
+
 def ran_in_processes(result: RunResult) -> bool | None:
     """Whether the run's workers were processes of their own: what the run recorded from its
     backend's class; in a file written before that was recorded, what the records show. None
@@ -282,6 +311,11 @@ def explain(result: RunResult) -> list[str]:
     elif processes:
         lines.append(f"Starting a worker process cost {start_ms:.0f} ms from the run's start to "
                      f"its first task ({_START_INCLUDES}).")
+
+    if processes and result.warm_start_s is None and not result.scheduler:
+        short = _start_cap_line(result, worker_start_s(result), ideal)
+        if short is not None:
+            lines.append(short)
 
     if result.backend == "dask" and s.n_tasks:
         mean_ms = s.busy_s / s.n_tasks * 1000
