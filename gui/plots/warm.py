@@ -34,7 +34,8 @@ class WarmBand:
             region.hide()
             plot.getPlotItem().addItem(region)
             self.regions.append(region)
-        self.label = pg.TextItem("", color=palette.FOREGROUND, anchor=(1.0, 0.0))
+        # Left-aligned at the band's start, above the first lane: it may run on past 0 there.
+        self.label = pg.TextItem("", color=palette.FOREGROUND, anchor=(0.0, 0.0))
         self.label.hide()
         plots[0].getPlotItem().addItem(self.label)
         self.text = ""
@@ -50,7 +51,7 @@ class WarmBand:
             region.show()
         self.text = LABEL.format(took=_took(result.warm_start_s))
         self.label.setText(self.text)
-        self.label.setPos(0.0, -0.45)  # the timeline's y grows downwards from lane 0
+        self.label.setPos(began, -0.45)  # the timeline's y grows downwards from lane 0
         self.label.show()
 
     def clear(self) -> None:
