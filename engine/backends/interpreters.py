@@ -40,7 +40,7 @@ from engine.backends._child import bounded
 from engine.backends._interp_worker import RunFlag, run_in_interpreter
 from engine.backends._socket_events import TEMP_PREFIX, EventListener
 from engine.backends.base import Availability, Backend, RunContext
-from engine.backends.warm import warm_up, warm_workers
+from engine.backends.warm import warm_up_with, warm_workers
 from engine.describe import describe_error
 from engine.records import TaskRecord
 from engine.workload import TaskInstance
@@ -129,8 +129,9 @@ class InterpreterPoolBackend(Backend):
             pool = executor(ctx.workers, thread_name_prefix="corescope-interp",
                             initializer=exec, initargs=(path_setup(), {}))
             if ctx.warm:  # one interpreter per worker thread: each is told apart by thread
-                ctx.ready(*warm_workers(lambda: pool.submit(warm_up).result, ctx.workers,
-                                        ctx.cancel, by_thread=True))
+                ctx.ready(*warm_workers(
+                    lambda: pool.submit(warm_up_with, run_in_interpreter.__module__).result,
+                    ctx.workers, ctx.cancel, by_thread=True))
             for inst in tasks:
                 try:
                     fut = pool.submit(run_in_interpreter, ctx.submit(inst), listener.sink, flag)

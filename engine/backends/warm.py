@@ -45,6 +45,15 @@ def warm_up(delay: float = WARM_TASK_S) -> WarmReply:
     return os.getpid(), threading.get_native_id(), began
 
 
+def warm_up_with(module: str, delay: float = WARM_TASK_S) -> WarmReply:
+    """The empty task, for a worker that loads the task machinery only with its first task (a
+    subinterpreter): it imports ``module`` first, so the first real task does not pay that."""
+    import importlib
+
+    importlib.import_module(module)
+    return warm_up(delay)
+
+
 def warm_workers(submit: Submit, workers: int, cancel: threading.Event, by_thread: bool = False,
                  clock: _clock.Clock = _clock.now) -> tuple[int, float | None]:
     """Run empty tasks in rounds of ``workers`` until each of ``workers`` workers (processes,
