@@ -47,6 +47,7 @@ def test_a_plain_cluster_by_address_runs_builtin_and_file_tasks_and_stays_runnin
     from distributed import Client
 
     cluster = dask_cluster
+    loops_before = set(threading.enumerate())
     with Client(cluster, timeout="5s") as client:
         # A plain cluster: started without PYTHONPATH, outside CoreScope's folder.
         assert set(client.run(importlib.util.find_spec, "engine").values()) == {None}
@@ -86,6 +87,12 @@ def test_a_plain_cluster_by_address_runs_builtin_and_file_tasks_and_stays_runnin
         assert len(client.scheduler_info()["workers"]) == 2
         # The upload plugins went with the run: a worker joining later gets nothing of ours.
         assert _plugins(client) == plugins_before
+    # This test's own clients started distributed's event-loop thread here; it ends on its own
+    # once they are closed, which took over 10 s beside two busy loops. Waited for as the engine
+    # waits for its own (engine.backends.dask_cluster._join_new_loops), bounded.
+    for thread in set(threading.enumerate()) - loops_before:
+        if thread.name == "IO loop":
+            thread.join(30)
 
 
 class _Listener:
