@@ -117,3 +117,18 @@ def test_the_cli_reports_the_warm_start_on_its_own_line():
     assert out.returncode == 0, out.stderr
     warm = [line for line in out.stdout.splitlines() if line.strip().startswith("warm:")]
     assert warm and "not counted in wall" in warm[0], out.stdout
+
+
+@pytest.mark.parametrize("backend", ["process-pool", "mp-pool"])
+def test_stop_while_the_pool_warms_up_ends_the_run_at_once(backend):
+    import time
+
+    from engine.run.runner import Run
+
+    wl = build_workload(["sleep"], 4, {"seconds": "0.2"})
+    run_ = Run(RunConfig(wl, backend, workers=2, warm=True)).start()
+    time.sleep(0.05)  # the workers are still starting
+    asked = time.perf_counter()
+    run_.cancel()
+    result = run_.result(timeout=30)
+    assert result.cancelled and time.perf_counter() - asked < 10  # generous: ~0.2 s here

@@ -62,15 +62,28 @@ def warm_workers(submit: Submit, workers: int, cancel: threading.Event, by_threa
     Returns (workers seen, clock reading when the last of them began its first empty task);
     (0, None) when none answered (cancelled, the pool broke, or the timeout).
     """
+    from multiprocessing import TimeoutError as PoolTimeout  # engine side only
+
     seen: dict[int, float] = {}
     deadline = clock() + WARM_TIMEOUT_S
+
+    def done() -> tuple[int, float | None]:
+        return len(seen), max(seen.values(), default=None)
+
     while len(seen) < workers and not cancel.is_set() and clock() < deadline:
-        waits = [submit() for _ in range(workers)]
-        for wait in waits:
-            try:
-                pid, tid, began = wait(max(0.1, deadline - clock()))
-            except Exception:  # noqa: BLE001 — a broken pool: the run itself will say why
-                return len(seen), max(seen.values(), default=None)
+        for wait in [submit() for _ in range(workers)]:
+            # Short waits, so Stop is seen at once: a multiprocessing.Pool whose worker is
+            # killed mid-task replaces it and never answers for that task.
+            while True:
+                if cancel.is_set() or clock() >= deadline:
+                    return done()
+                try:
+                    pid, tid, began = wait(0.1)
+                    break
+                except (TimeoutError, PoolTimeout):
+                    continue
+                except Exception:  # noqa: BLE001 — a broken pool: the run itself says why
+                    return done()
             key = tid if by_thread else pid
             seen[key] = min(began, seen.get(key, began))
-    return len(seen), max(seen.values(), default=None)
+    return done()

@@ -24,20 +24,30 @@ class MemoryReading:
     peak_total: float  # the most held at one moment, all of them together, MiB
 
 
-def worker_memory(result: RunResult, reading: Mapping[int, float]) -> dict[int, float]:
-    """The part of one sample's memory reading that is the run's workers: on a process
-    backend the processes that ran tasks, not multiprocessing's resource tracker nor a pool's
-    spare worker that never got one."""
+def worker_pids(result: RunResult) -> set[int] | None:
+    """Whose memory counts as the run's workers: on a process backend the processes that ran
+    tasks, not multiprocessing's resource tracker nor a pool's spare worker that never got
+    one; None (every reading) on an in-process backend."""
     if not result.uses_processes:
+        return None
+    return {r.worker.pid for r in result.records if r.worker is not None}
+
+
+def worker_memory(result: RunResult, reading: Mapping[int, float],
+                  pids: set[int] | None = None) -> dict[int, float]:
+    """The part of one sample's memory reading that is the run's workers. Pass ``pids``
+    (``worker_pids``) when filtering many samples: it is a pass over every record."""
+    keep = worker_pids(result) if pids is None else pids
+    if keep is None:
         return dict(reading)
-    workers = {r.worker.pid for r in result.records if r.worker is not None}
-    return {pid: mib for pid, mib in reading.items() if pid in workers}
+    return {pid: mib for pid, mib in reading.items() if pid in keep}
 
 
 def memory_reading(result: RunResult) -> MemoryReading | None:
     """The run's memory peaks, or None when nothing was read during it."""
+    pids = worker_pids(result)
     inside = [m for s in result.samples if result.t0 <= s.t <= result.t_end
-              if (m := worker_memory(result, s.memory))]
+              if (m := worker_memory(result, s.memory, pids))]
     if not inside:
         return None
     peaks: dict[int, float] = {}

@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from engine.figures.lanes import assign_lanes
-from engine.figures.memory import worker_memory
+from engine.figures.memory import worker_memory, worker_pids
 from engine.figures.result import RunResult
 from engine.records import CpuSample, GilSample, HostCpuSample
 
@@ -66,9 +66,11 @@ def _per_core(sample: CpuSample | HostCpuSample) -> dict[str, float]:
 
 
 def _memory_of(result: RunResult) -> Callable[[CpuSample | HostCpuSample], dict[str, float]]:
+    pids = worker_pids(result)
+
     def values(sample: CpuSample | HostCpuSample) -> dict[str, float]:
         reading = sample.memory if isinstance(sample, CpuSample) else {}
-        return {f"pid {k}": v for k, v in worker_memory(result, reading).items()}
+        return {f"pid {k}": v for k, v in worker_memory(result, reading, pids).items()}
     return values
 
 
