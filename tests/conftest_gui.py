@@ -21,6 +21,17 @@ def make_window(qtbot, tmp_path, idle_monitor: bool = False, cores: int | None =
     return window
 
 
+def saved_and_reopened(qtbot, tmp_path, window):
+    """Save ``window``'s session and open it in a fresh window (settings of its own), the way
+    a user reopens a file: returns the new window."""
+    path = tmp_path / "cmp.json"
+    assert window.files.save_path(str(path))
+    (tmp_path / "other").mkdir()
+    other = make_window(qtbot, tmp_path / "other")
+    assert other.files.open_path(str(path))
+    return other
+
+
 def no_children() -> bool:
     return not psutil.Process().children(recursive=True)
 

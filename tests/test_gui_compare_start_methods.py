@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from conftest_gui import choose_workload, make_window, no_children
+from conftest_gui import choose_workload, make_window, no_children, saved_and_reopened
 from sample_results import result
 
 from engine.backends.registry import BACKENDS
@@ -74,11 +74,7 @@ def test_one_backend_under_two_start_methods_from_the_window(qtbot, tmp_path):
     qtbot.waitUntil(no_children, timeout=5000)
 
     # Saved and reopened: the runs keep their start methods, so the names come back too.
-    path = tmp_path / "cmp.json"
-    assert window.files.save_path(str(path))
-    (tmp_path / "other").mkdir()
-    other = make_window(qtbot, tmp_path / "other")
-    assert other.files.open_path(str(path))
+    other = saved_and_reopened(qtbot, tmp_path, window)
     again = other.compare_view
     assert [row.label for row in again.rows] == TWO
     assert again.chart.names == TWO

@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest_gui import choose_workload, make_window, no_children
+from conftest_gui import choose_workload, make_window, no_children, saved_and_reopened
 
 from engine.files import session as sessions
 from engine.records import TaskStatus
@@ -58,11 +58,7 @@ def test_a_comparison_from_the_window(qtbot, tmp_path):
     qtbot.waitUntil(no_children, timeout=5000)
 
     # Save it and reopen it in a fresh window: the same page, no run.
-    path = tmp_path / "cmp.json"
-    assert window.files.save_path(str(path))
-    (tmp_path / "other").mkdir()
-    other = make_window(qtbot, tmp_path / "other")
-    assert other.files.open_path(str(path))
+    other = saved_and_reopened(qtbot, tmp_path, window)
     assert not other.running and other.views.currentWidget() is other.compare_view
     again = other.compare_view
     assert [row.timeline.bar_count() for row in again.rows] == [4, 4, 4]
