@@ -45,7 +45,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
-from engine import clock
+from engine import clock, wire
 from engine.backends import dask_remote
 from engine.backends.base import Availability, Backend, RunContext
 from engine.backends.dask_connect import (
@@ -115,7 +115,7 @@ def _run_on_dask_worker(inst_bytes: bytes, shipped_file: str | None) -> None:
         inst = replace(inst, ref=replace(inst.ref, custom=f"{path}:{function}"))
 
     def emit(item: TaskStarted | TaskRecord) -> None:
-        worker.log_event(TOPIC, {"e": pickle.dumps(item)})
+        worker.log_event(TOPIC, {"e": wire.encode(item)})
 
     lane = f"dask {worker.address.split('://')[-1]} · pid {os.getpid()}"
     emit(run_task(inst, emit, lane=lane, host=socket.gethostname()))
@@ -317,7 +317,7 @@ class DaskBackend(Backend):
 
         def on_event(event: tuple[float, dict[str, Any]]) -> None:
             msg = event[1]
-            item = pickle.loads(msg["e"])
+            item = wire.decode(msg["e"])
             shift = offsets.get(msg.get("worker", ""), 0.0)
             if isinstance(item, TaskStarted):
                 ctx.started(replace(item, started=item.started - shift) if shift else item)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from dataclasses import replace
 
 from engine import clock as _clock
 from engine.records import (
@@ -81,7 +80,7 @@ class RunState:
 
     # -- reports from backends -----------------------------------------------------------------
     def submit(self, inst: TaskInstance) -> TaskInstance:
-        stamped = replace(inst, submitted=self._clock())
+        stamped = inst.stamped(self._clock())
         self._submitted[inst.id] = stamped.submitted
         return stamped
 

@@ -1,0 +1,136 @@
+"""Events from worker processes: the tuple codec (``engine.wire``) and the listener reading it.
+
+What a user would notice if these broke: bars that never end, a task shown with another's
+worker or error, a run that waits for ever for a record that arrived garbled, or a listener
+that stops hearing every worker after one was killed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import pickle
+import threading
+import time
+
+import pytest
+
+from engine import wire
+from engine.backends._child import process_run_ended, process_run_started
+from engine.backends._socket_events import EventListener, EventSink
+from engine.records import TaskError, TaskRecord, TaskStarted, TaskStatus, WorkerId
+from engine.tasks import TaskRef
+from engine.workload import TaskInstance
+
+WHO = WorkerId(4121, 4125, "pid 4121 · thread 4125", "node-2")
+
+
+@pytest.mark.parametrize("status", list(TaskStatus))
+def test_every_record_survives_the_wire(status: TaskStatus) -> None:
+    error = None if status is TaskStatus.OK else TaskError("ValueError", "bad n", "Traceback…")
+    record = TaskRecord(7, "primes", 1.5, 2.25, 3.125, WHO, 0.875, status, "9,592 primes",
+                        error, mode="executor")
+    assert wire.decode(wire.encode(record)) == record
+
+
+def test_a_record_that_never_started_survives_the_wire() -> None:
+    record = TaskRecord(3, "sleep", 1.0, None, None, None, 0.0, TaskStatus.CANCELLED,
+                        error=TaskError("Cancelled", "the run was cancelled"))
+    assert wire.decode(wire.encode(record)) == record
+
+
+def test_a_started_event_survives_the_wire() -> None:
+    event = TaskStarted(11, "hash", 5.5, WHO)
+    assert wire.decode(wire.encode(event)) == event
+
+
+def test_the_wire_carries_built_ins_only() -> None:
+    """A message names no class: reading it imports nothing and runs no user code."""
+    record = TaskRecord(1, "x", 0.0, 0.0, 1.0, WHO, 0.1, TaskStatus.ERROR, "",
+                        TaskError("E", "m"), "")
+    for item in (record, TaskStarted(1, "x", 0.0, WHO)):
+        data = wire.encode(item)
+        assert b"engine" not in data and b"TaskRecord" not in data
+        assert len(data) < len(pickle.dumps(item))
+
+
+def test_bytes_that_are_not_an_event_raise() -> None:
+    for junk in (b"", b"not a pickle", pickle.dumps((1, 2)), pickle.dumps((9, "x"))):
+        with pytest.raises(Exception):  # noqa: B017 — the reader drops the connection on any
+            wire.decode(junk)
+
+
+def test_stamped_carries_every_field_of_the_instance() -> None:
+    """``stamped`` is built field by field for speed: one added later must not be dropped."""
+    inst = TaskInstance(5, "primes", 2, TaskRef("primes"), {"n": 10}, 0.0, timeout_s=3.5)
+    assert inst.stamped(42.0) == dataclasses.replace(inst, submitted=42.0)
+    assert [f.name for f in dataclasses.fields(TaskInstance)] == [
+        "id", "name", "index", "ref", "params", "submitted", "timeout_s"], (
+        "a new TaskInstance field: carry it over in TaskInstance.stamped")
+
+
+def _send_events(sink: EventSink, first_id: int, count: int, then_hang: bool) -> None:
+    who = WorkerId(multiprocessing.current_process().pid or 0, 0, "w")
+    for task_id in range(first_id, first_id + count):
+        sink.put(TaskStarted(task_id, "t", float(task_id), who))
+        sink.put(TaskRecord(task_id, "t", 0.0, float(task_id), float(task_id) + 0.5, who, 0.0,
+                            TaskStatus.OK, str(task_id)))
+    if then_hang:
+        time.sleep(60)  # killed by the test
+
+
+def test_listener_hears_every_worker_in_order_and_outlives_a_killed_one() -> None:
+    seen: list[tuple[str, int, int]] = []  # (kind, task id, sender pid)
+    lock = threading.Lock()
+
+    def started(event: TaskStarted) -> None:
+        with lock:
+            seen.append(("started", event.id, event.worker.pid))
+
+    def finished(record: TaskRecord) -> None:
+        with lock:
+            seen.append(("finished", record.id, record.worker.pid if record.worker else 0))
+
+    process_run_started("spawn")  # as a backend does: its helpers end with the run
+    listener = EventListener(started, finished)
+    mp = multiprocessing.get_context("spawn")
+    count = 300
+    procs = [mp.Process(target=_send_events, args=(listener.sink, i * 1000, count, i == 0))
+             for i in range(3)]
+    try:
+        for proc in procs:
+            proc.start()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with lock:
+                if len(seen) == 3 * 2 * count:
+                    break
+            time.sleep(0.02)
+        procs[0].kill()  # one worker dies with its connection open
+        for proc in procs:
+            proc.join(10)
+        late = mp.Process(target=_send_events, args=(listener.sink, 5000, 5, False))
+        late.start()  # a worker that starts after another died is still heard
+        late.join(30)
+        procs.append(late)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with lock:
+                if len(seen) == 3 * 2 * count + 10:
+                    break
+            time.sleep(0.02)
+    finally:
+        for proc in procs:
+            if proc.is_alive():
+                proc.kill()
+            proc.join(5)
+        problem = listener.close()
+        process_run_ended()
+    assert problem is None
+    assert len(seen) == 3 * 2 * count + 10
+    for proc in procs:
+        mine = [(kind, task_id) for kind, task_id, pid in seen if pid == proc.pid]
+        first = mine[0][1]
+        expected = [(kind, task_id) for task_id in range(first, first + len(mine) // 2)
+                    for kind in ("started", "finished")]
+        assert mine == expected, "one worker's events must arrive in the order it sent them"
