@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing
+import os
 import pickle
+import socket
+import struct
 import threading
 import time
 
@@ -17,7 +20,7 @@ import pytest
 
 from engine import wire
 from engine.backends._child import process_run_ended, process_run_started
-from engine.backends._socket_events import EventListener, EventSink
+from engine.backends._socket_events import EventListener, EventSink, _Frames
 from engine.records import TaskError, TaskRecord, TaskStarted, TaskStatus, WorkerId
 from engine.tasks import TaskRef
 from engine.workload import TaskInstance
@@ -77,6 +80,40 @@ def _send_events(sink: EventSink, first_id: int, count: int, then_hang: bool) ->
                             TaskStatus.OK, str(task_id)))
     if then_hang:
         time.sleep(60)  # killed by the test
+
+
+def test_frames_are_split_however_the_bytes_arrive() -> None:
+    """The reader takes whatever the socket holds; a message split across reads, several in
+    one read, the long-length form, and a message cut off by a killed writer all come out
+    right — the last not at all, as it was never a whole event."""
+    from multiprocessing.connection import Connection
+
+    ours, theirs = socket.socketpair()
+    frames = _Frames(Connection(ours.detach()))
+    writer = Connection(theirs.detach())
+    try:
+        os.set_blocking(frames.conn.fileno(), False)
+        with pytest.raises(BlockingIOError):
+            frames.read()  # nothing sent yet
+        events = [wire.encode(TaskStarted(i, "primes", float(i), WHO)) for i in range(3)]
+        for e in events[:2]:
+            writer.send_bytes(e)
+        cut = struct.pack("!i", len(events[2])) + events[2]
+        os.write(writer.fileno(), cut[:7])  # a message half-written
+        assert frames.read() == (events[:2], True)
+        os.write(writer.fileno(), cut[7:])
+        big = struct.pack("!i", -1) + struct.pack("!Q", 3) + b"abc"  # the >2 GiB form
+        os.write(writer.fileno(), big)
+        assert frames.read() == ([events[2], b"abc"], True)
+        os.write(writer.fileno(), cut[:9])  # killed mid-write: then end-of-file
+        writer.close()
+        # The short read that drained the socket comes first; the next wake sees the end.
+        assert frames.read() == ([], True)
+        assert frames.read() == ([], False)
+    finally:
+        frames.conn.close()
+        if not writer.closed:
+            writer.close()
 
 
 def test_listener_hears_every_worker_in_order_and_outlives_a_killed_one() -> None:
