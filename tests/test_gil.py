@@ -98,6 +98,13 @@ def test_a_py_spy_refused_by_ptrace_says_how_to_allow_it(monkeypatch, tmp_path):
     assert result.ok and result.gil_samples == ()
     notes = [n for n in result.notes if "GIL" in n]
     assert len(notes) == 1 and "Permission Denied" in notes[0] and "ptrace" in notes[0]
+    # The next run does not ask again (each refusal cost its first tries, ~1 s of CPU): it
+    # says the same, without starting a probe — the fake would leave a mark if it ran.
+    fake.write_text(f"#!/bin/sh\ntouch {tmp_path / 'asked'}\nexit 1\n")
+    again = run_on("threads", "sleep", 2, 2, seconds=0.2)
+    notes = [n for n in again.notes if "GIL" in n]
+    assert len(notes) == 1 and "Permission Denied" in notes[0] and "Restart" in notes[0]
+    assert not (tmp_path / "asked").exists()
 
 
 def test_the_lane_can_be_turned_off(monkeypatch):

@@ -82,6 +82,10 @@ def _allow_probe(pid: int) -> None:
         libc.prctl(_PR_SET_PTRACER, pid, 0, 0, 0)
 
 
+#: (py-spy, pid) -> the note of a probe that py-spy could not read that process with.
+_refused: dict[tuple[str, int], str] = {}
+
+
 class GilSampler:
     """Samples this process's GIL holder from a probe process while a run is measured.
 
@@ -105,6 +109,7 @@ class GilSampler:
         self.note: str | None = None
         #: CPU seconds the probe and its py-spy dumps used (read at ``stop``).
         self.cpu_s = 0.0
+        self._py_spy = ""
 
     def start(self) -> bool:
         """Start the probe; False (and ``note`` set) where it cannot run."""
@@ -115,6 +120,13 @@ class GilSampler:
             return False
         py_spy = find_py_spy()
         assert py_spy is not None  # _why_not checked
+        refused = _refused.get((py_spy, self.pid))
+        if refused is not None:
+            # Asking again would cost every run the probe's first tries (~1 s of CPU) for the
+            # same answer: ptrace rights do not change under a running process.
+            self.note = refused + " (Restart CoreScope once it is allowed.)"
+            return False
+        self._py_spy = py_spy
         fd, self._path = tempfile.mkstemp(prefix=f"corescope-gil-{os.getpid()}-", suffix=".txt")
         os.close(fd)
         try:
@@ -194,6 +206,7 @@ class GilSampler:
                              f"({line[1:].strip()}). Allow ptrace for your user (sudo sysctl "
                              "kernel.yama.ptrace_scope=0) or give py-spy CAP_SYS_PTRACE; the "
                              "GIL is inferred from CPU ÷ wall instead.")
+                _refused[(self._py_spy, self.pid)] = self.note
                 return
             parts = line.split()
             if len(parts) != 2 or len(self._samples) >= MAX_SAMPLES:
