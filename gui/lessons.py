@@ -289,7 +289,9 @@ class LessonPlayer(QObject):
         kind = host.current_kind()
         sweep = None
         if kind == "compare":
-            page, backends = "compare", host.compare_view.backends.checked()
+            # Entries under a start method of their own too (process-pool@forkserver).
+            page = "compare"
+            backends = [e.key for e in host.compare_view.backends.checked_entries()]
         elif kind == "sweep":
             page, backends = "sweep", host.sweep_view.backends.checked()
             values = [v.strip() for v in host.sweep_view.values_edit.text().split(",")]

@@ -149,13 +149,21 @@ def test_a_bad_lesson_file_is_listed_with_its_line_and_the_window_keeps_working(
 def test_the_current_setup_saves_as_a_lesson_that_reads_back(qtbot, tmp_path, lesson_folder):
     window = lessons_window(qtbot, tmp_path, ["the-gil"])
     window.lessons.next()
-    window.compare_view.backends.set_checked(["sequential", "processes"])
+    # With an entry under a start method of its own, as "+ @method" adds it.
+    window.compare_view.backends.set_checked(["sequential", "processes",
+                                              "processes@forkserver"])
     path = str(lesson_folder / "05-mine.json")
     saved = window.lessons.save_to(path, "My GIL demo")
     assert saved is not None
     back = load_lesson(path)
     assert back.title == "My GIL demo" and back.page == "compare"
-    assert back.backends == ("sequential", "processes") and back.workers == 4
+    assert back.backends == ("sequential", "processes", "processes@forkserver")
+    assert back.workers == 4
+    # Opened again, the comparison has its entry back.
+    window.compare_view.backends.set_checked(["sequential"])
+    assert window.lessons.open(back)
+    assert [e.key for e in window.compare_view.backends.checked_entries()] == [
+        "sequential", "processes", "processes@forkserver"]
     assert back.talking_point == window.lessons.entries[0].talking_point
     # It joins the menu at once.
     assert any(a.text().endswith("My GIL demo") for a in window.lessons.menu.actions())

@@ -111,6 +111,11 @@ BAD = [
     ("sweep without knob", good(page="sweep"), "sweep: missing"),
     ("fork", good(backends=["processes"], start_method="fork"), "start_method: fork"),
     ("live with two", good(page="live"), 'backends: page "live" shows one run'),
+    ("@ on threads", good(backends=["threads@spawn"]), "backends[0]: 'threads' takes no start"),
+    ("@ unknown method", good(backends=["processes@clone"]), "backends[0]: unknown start method"),
+    ("@ fork", good(backends=["processes", "processes@fork"]), "backends[1]: processes@fork: fork"),
+    ("@ off compare", good(backends=["processes@spawn"], page="live"),
+     'are for page "compare", not \'live\''),
 ]
 
 
@@ -162,6 +167,16 @@ def test_a_saved_setup_reads_back_as_the_same_lesson(tmp_path):
     assert items[0].params == {"n": 5000} and items[1].params["label"] == "x,y"
     with pytest.raises(FileExistsError):
         save_lesson(str(out / "10-my-demo.json"), lesson)
+
+
+def test_a_comparison_of_start_methods_runs_each_entry_under_its_own(tmp_path):
+    path = write(tmp_path, "08-methods.json",
+                 good(backends=["process-pool", "process-pool@forkserver"], start_method="spawn"))
+    lesson = load_lesson(str(path))
+    assert lesson.backends == ("process-pool", "process-pool@forkserver")
+    assert [(c.backend, c.start_method) for c in configs(lesson)] == [
+        ("process-pool", "spawn"), ("process-pool", "forkserver")]
+    assert json.loads(path.read_text())["backends"] == list(lesson.as_dict()["backends"])
 
 
 def test_the_panel_shows_every_row_on_the_first_backend():

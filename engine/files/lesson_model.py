@@ -112,10 +112,13 @@ class Lesson:
         if self.requires_python is not None and sys.version_info < self.requires_python:
             need = ".".join(map(str, self.requires_python))
             return f"needs Python {need}+; this is {sys.version.split()[0]}"
-        for name in self.backends:
+        for entry in self.backends:
+            name, _, method = entry.partition("@")
             avail = BACKENDS[name].availability()
             if not avail.ok:
                 return f"backend {name!r} is unavailable: {avail.reason}"
+            if method and method not in valid_start_methods():
+                return f"start method {method!r} ({entry}) is not offered on this platform"
         if self.start_method is not None and self.start_method not in valid_start_methods():
             return f"start method {self.start_method!r} is not offered on this platform"
         return None

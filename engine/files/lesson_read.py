@@ -137,6 +137,9 @@ def lesson_from_data(fields: Fields, data: Any, stem: str, folder: str,
         raise fields.fail("sweep", 'missing: page "sweep" needs a knob and its values')
     if page != "sweep" and sweep is not None:
         raise fields.fail("sweep", f'is for page "sweep", not {page!r}')
+    if page != "compare" and any("@" in b for b in backends):
+        raise fields.fail("backends", f'entries under a start method of their own (name@method) '
+                                      f'are for page "compare", not {page!r}')
     if page == "live" and len(backends) != 1:
         raise fields.fail("backends", f'page "live" shows one run: give one backend, '
                                       f"not {len(backends)}")
@@ -168,7 +171,7 @@ def _start_method(fields: Fields, data: dict[str, Any], backends: tuple[str, ...
         raise fields.fail("start_method", "fork is not offered (it can deadlock a process "
                                           "with threads); use spawn or forkserver")
     method = fields.choice("start_method", value, START_METHODS)
-    if not any(BACKENDS[b].uses_processes for b in backends):
+    if not any(BACKENDS[b.partition("@")[0]].uses_processes for b in backends):
         raise fields.fail("start_method", "applies to process backends, and none of backends "
                                           "is one")
     return method
@@ -233,13 +236,27 @@ def _check_custom(fields: Fields, field: str, task: str, folder: str) -> None:
 
 
 def _backends(fields: Fields, value: Any) -> tuple[str, ...]:
-    names = fields.items("backends", value, 1, len(BACKENDS))
+    """Backend names, or ``name@method`` entries (a process backend under a start method of
+    its own, as the compare page and ``--backends`` write them)."""
+    names = fields.items("backends", value, 1, 2 * len(BACKENDS))
     seen: list[str] = []
     for j, name in enumerate(names):
         field = f"backends[{j}]"
-        if not isinstance(name, str) or name not in BACKENDS:
+        base, at, method = name.partition("@") if isinstance(name, str) else ("", "", "")
+        if base not in BACKENDS:
             raise fields.fail(field, f"unknown backend {show(name)} (valid: "
                                      f"{', '.join(BACKENDS)})")
+        if at:
+            cls = BACKENDS[base]
+            if not (cls.uses_processes and cls.takes_start_method):
+                raise fields.fail(field, f"{base!r} takes no start method (its workers are "
+                                         "not started by multiprocessing)")
+            if method == "fork":  # as for start_method: a lesson may open in the window
+                raise fields.fail(field, f"{name}: fork is not offered (it can deadlock a "
+                                         "process with threads); use spawn or forkserver")
+            if method not in START_METHODS:
+                raise fields.fail(field, f"unknown start method {show(method)} after @ "
+                                         f"(valid: {', '.join(START_METHODS)})")
         if name in seen:
             raise fields.fail(field, f"{name!r} is listed twice")
         seen.append(name)

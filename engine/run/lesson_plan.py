@@ -25,12 +25,14 @@ from engine.workload import Workload, setting_text
 __all__ = ["configs", "panel_config", "sweep_points"]
 
 
-def _config(lesson: Lesson, workload: Workload, backend: str, workers: int | None,
+def _config(lesson: Lesson, workload: Workload, entry: str, workers: int | None,
             interval: float, field: str) -> RunConfig:
+    # "process-pool@forkserver": that backend under its own start method, else the lesson's.
+    backend, _, method = entry.partition("@")
     cls = BACKENDS[backend]
     config = RunConfig(workload, backend, workers,
-                       lesson.start_method if cls.uses_processes else None, interval,
-                       warm=lesson.warm and cls.warms)
+                       (method or lesson.start_method) if cls.uses_processes else None,
+                       interval, warm=lesson.warm and cls.warms)
     try:
         check_config(config)
     except ConfigError as exc:
