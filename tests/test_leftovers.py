@@ -254,3 +254,42 @@ def test_a_process_that_ran_names_its_semaphores_and_records_itself_until_it_exi
     assert name.startswith(f"/mp-corescope-{pid}-")
     assert f"corescope-app-{pid}" in listing
     assert not list(tmp_path.iterdir()), "the record outlived a clean exit"
+
+
+def test_loky_shutdown_race_dies_quietly_other_thread_errors_still_report(monkeypatch):
+    """loky's manager thread can die of a KeyError when its executor is shut down while it
+    queues a work item (a race in loky, ~3 in 100 cancels): the presenter's terminal must not
+    get that traceback, while every other thread's crash still reaches the hook as before."""
+    import threading
+
+    from joblib.externals.loky import process_executor
+
+    from engine.backends import joblib_loky
+
+    seen: list[str] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: seen.append(args.thread.name))
+    joblib_loky._expect_loky_shutdowns()
+
+    def manager(shut_down: bool, error: type[BaseException]) -> threading.Thread:
+        # loky's own class, its run() replaced: only its type and flags are read.
+        thread = process_executor._ExecutorManagerThread.__new__(
+            process_executor._ExecutorManagerThread)
+        threading.Thread.__init__(thread, name=f"manager shut_down={shut_down} {error.__name__}")
+        thread.executor_flags = type("Flags", (), {"shutdown": shut_down})()
+
+        def fail() -> None:
+            raise error(3)
+
+        thread.run = fail  # type: ignore[method-assign]
+        return thread
+
+    def other() -> None:
+        raise KeyError(3)
+
+    threads = [manager(True, KeyError), manager(False, KeyError), manager(True, ValueError),
+               threading.Thread(target=other, name="someone-else")]
+    for thread in threads:
+        thread.start()
+        thread.join()
+    assert seen == ["manager shut_down=False KeyError", "manager shut_down=True ValueError",
+                    "someone-else"]
