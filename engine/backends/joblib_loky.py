@@ -61,6 +61,9 @@ def _start_workers_in_own_session() -> None:
 # marks its unfinished tasks cancelled — but Python would print the thread's traceback into the
 # presenter's terminal, about 3 times in 100 cancels (bench/stress.py). Only that case is kept
 # quiet: a loky manager thread, a KeyError, its executor already flagged as shutting down.
+_previous_hook = threading.excepthook  # what the filter hands every other case to
+
+
 def _quiet_loky_shutdown_race(args: threading.ExceptHookArgs) -> None:
     thread = args.thread
     flags = getattr(thread, "executor_flags", None)
@@ -72,14 +75,15 @@ def _quiet_loky_shutdown_race(args: threading.ExceptHookArgs) -> None:
         logging.getLogger(__name__).debug("loky's manager thread ended with KeyError %s "
                                           "after its executor was shut down", args.exc_value)
         return
-    _quiet_loky_shutdown_race.previous(args)  # type: ignore[attr-defined]
+    _previous_hook(args)
 
 
 def _expect_loky_shutdowns() -> None:
     # Checked every run, not once: whoever set the hook after us (pytest does, per test) may
     # since have put its own back.
+    global _previous_hook
     if threading.excepthook is not _quiet_loky_shutdown_race:
-        _quiet_loky_shutdown_race.previous = threading.excepthook  # type: ignore[attr-defined]
+        _previous_hook = threading.excepthook
         threading.excepthook = _quiet_loky_shutdown_race
 
 

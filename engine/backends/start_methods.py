@@ -11,6 +11,13 @@ def default_start_method() -> str:
     return "spawn"
 
 
+def split_entry(key: str) -> tuple[str, str | None]:
+    """A comparison entry as ``--backends``, lessons and the compare page write it:
+    ``"process-pool@forkserver"`` -> ("process-pool", "forkserver"); a bare name -> (name, None)."""
+    backend, _, method = key.partition("@")
+    return backend, method or None
+
+
 def valid_start_methods() -> list[str]:
     """The start methods this platform offers, in multiprocessing's order."""
     return multiprocessing.get_all_start_methods()

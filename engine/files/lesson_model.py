@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.backends.registry import BACKENDS
-from engine.backends.start_methods import valid_start_methods
+from engine.backends.start_methods import split_entry, valid_start_methods
 from engine.files.lesson_fields import Fields, LessonError, ParamValue
 from engine.tasks import BUILTIN_TASKS, ParamError, ParamSpec, TaskSpec
 from engine.tasks.custom import accepted_names
@@ -113,7 +113,7 @@ class Lesson:
             need = ".".join(map(str, self.requires_python))
             return f"needs Python {need}+; this is {sys.version.split()[0]}"
         for entry in self.backends:
-            name, _, method = entry.partition("@")
+            name, method = split_entry(entry)
             avail = BACKENDS[name].availability()
             if not avail.ok:
                 return f"backend {name!r} is unavailable: {avail.reason}"

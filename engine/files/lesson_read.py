@@ -17,6 +17,7 @@ import stat
 from typing import Any
 
 from engine.backends.registry import BACKENDS
+from engine.backends.start_methods import split_entry
 from engine.files.lesson_fields import (
     MAX_BYTES,
     MAX_COUNT,
@@ -171,7 +172,7 @@ def _start_method(fields: Fields, data: dict[str, Any], backends: tuple[str, ...
         raise fields.fail("start_method", "fork is not offered (it can deadlock a process "
                                           "with threads); use spawn or forkserver")
     method = fields.choice("start_method", value, START_METHODS)
-    if not any(BACKENDS[b.partition("@")[0]].uses_processes for b in backends):
+    if not any(BACKENDS[split_entry(b)[0]].uses_processes for b in backends):
         raise fields.fail("start_method", "applies to process backends, and none of backends "
                                           "is one")
     return method
@@ -242,11 +243,11 @@ def _backends(fields: Fields, value: Any) -> tuple[str, ...]:
     seen: list[str] = []
     for j, name in enumerate(names):
         field = f"backends[{j}]"
-        base, at, method = name.partition("@") if isinstance(name, str) else ("", "", "")
+        base, method = split_entry(name) if isinstance(name, str) else ("", None)
         if base not in BACKENDS:
             raise fields.fail(field, f"unknown backend {show(name)} (valid: "
                                      f"{', '.join(BACKENDS)})")
-        if at:
+        if "@" in name:
             cls = BACKENDS[base]
             if not (cls.uses_processes and cls.takes_start_method):
                 raise fields.fail(field, f"{base!r} takes no start method (its workers are "

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 
 from engine.backends.registry import BACKENDS
+from engine.backends.start_methods import split_entry
 from engine.figures.sweep import SweepPoint
 from engine.files.lessons import Lesson, LessonError
 from engine.run.config import ConfigError, RunConfig, check_config
@@ -28,7 +29,7 @@ __all__ = ["configs", "panel_config", "sweep_points"]
 def _config(lesson: Lesson, workload: Workload, entry: str, workers: int | None,
             interval: float, field: str) -> RunConfig:
     # "process-pool@forkserver": that backend under its own start method, else the lesson's.
-    backend, _, method = entry.partition("@")
+    backend, method = split_entry(entry)
     cls = BACKENDS[backend]
     config = RunConfig(workload, backend, workers,
                        (method or lesson.start_method) if cls.uses_processes else None,

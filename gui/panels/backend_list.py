@@ -19,7 +19,11 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import QListView, QListWidget, QListWidgetItem, QMenu, QToolButton, QWidget
 
 from engine.backends.registry import BACKENDS
-from engine.backends.start_methods import default_start_method, valid_start_methods
+from engine.backends.start_methods import (
+    default_start_method,
+    split_entry,
+    valid_start_methods,
+)
 from engine.run.runner import ConfigError, RunConfig, check_config
 from engine.workload import Workload
 
@@ -51,8 +55,7 @@ class Entry:
 
     @staticmethod
     def parse(key: str) -> Entry:
-        backend, _, method = key.partition("@")
-        return Entry(backend, method or None)
+        return Entry(*split_entry(key))
 
 
 def takes_start_method(backend: str) -> bool:
