@@ -3,7 +3,8 @@
     run thread / worker pumps / CpuMonitor threads          GUI thread
     ──────────────────────────────────────────────          ──────────
     Run: EventBuffer.put(TaskStarted | TaskFinished |  ──►  QTimer tick (~30 Hz)
-                         CpuSample | HostCpuSample)          └► run.drain_events()  (one batch)
+                         CpuSample | HostCpuSample |         └► run.drain_events()  (one batch)
+                         GilSample)
     idle CpuMonitor: EventBuffer.put(CpuSample)        ──►      └► idle buffer drain
                                                              emit task_events(list)   ordered
                                                                   cpu_samples(list)
@@ -25,7 +26,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from engine import clock as _clock
-from engine.records import CpuSample, HostCpuSample, TaskFinished, TaskStarted
+from engine.records import CpuSample, GilSample, HostCpuSample, TaskFinished, TaskStarted
 from engine.run.monitor import CpuMonitor
 from engine.run.runner import Run, RunConfig
 from engine.run.state import Event, EventBuffer
@@ -51,7 +52,8 @@ class RunBridge(QObject):
 
     run_started = Signal(object, float)  # (Run, origin: clock reading taken just before start)
     task_events = Signal(list)  # TaskStarted | TaskFinished, in the order they happened
-    cpu_samples = Signal(list)  # CpuSample (run or idle monitor), HostCpuSample (a cluster's)
+    # CpuSample (run or idle monitor), HostCpuSample (a cluster's), GilSample (py-spy's)
+    cpu_samples = Signal(list)
     progress = Signal(int, int)  # done, total
     frame = Signal(float)  # clock reading, once per tick while a run is active
     run_finished = Signal(object)  # RunResult
@@ -172,9 +174,9 @@ class RunBridge(QObject):
 
     def _emit_batch(self, events: list[Event]) -> None:
         tasks: list[TaskStarted | TaskFinished] = []
-        samples: list[CpuSample | HostCpuSample] = []
+        samples: list[CpuSample | HostCpuSample | GilSample] = []
         for event in events:
-            if isinstance(event, (CpuSample, HostCpuSample)):
+            if isinstance(event, (CpuSample, HostCpuSample, GilSample)):
                 samples.append(event)
             else:
                 tasks.append(event)

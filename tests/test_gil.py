@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import threading
 import time
 
 import psutil
@@ -20,6 +21,7 @@ from engine.figures.gil import gil_reading, gil_share
 from engine.files import session
 from engine.files.export import document
 from engine.files.trace import GIL_TRACK, chrome_trace
+from engine.records import GilSample
 from engine.run import gil
 from engine.run.runner import Run, RunConfig, execute
 from engine.workload import build_workload
@@ -125,6 +127,26 @@ def test_a_cancelled_run_leaves_no_probe_behind():
     result = run.result(timeout=30)
     assert result.cancelled
     assert psutil.Process().children(recursive=True) == []
+
+
+@needs_py_spy
+def test_readings_reach_the_live_view_while_the_run_goes_on():
+    # The window draws the lane from the run's event stream: readings must come while tasks
+    # are still running, not in one lump at the end, and be the ones the result keeps.
+    wl = build_workload(["primes"], 4, {"n": "400000"})
+    run = Run(RunConfig(wl, "threads", workers=4, sample_interval_s=0.1)).start()
+    live: list[GilSample] = []
+    before_end = 0
+    while not run.wait(0.05):
+        fresh = [e for e in run.drain_events() if isinstance(e, GilSample)]
+        live += fresh
+        if run.done_count < run.total:
+            before_end += len(fresh)
+    live += [e for e in run.drain_events() if isinstance(e, GilSample)]
+    result = run.result()
+    assert before_end >= 2, "no GIL readings arrived while tasks ran"
+    assert set(result.gil_samples) <= set(live)
+    assert not any(t.name == "corescope-gil-reader" for t in threading.enumerate())
 
 
 @needs_py_spy

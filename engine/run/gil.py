@@ -1,11 +1,13 @@
 """The measured GIL lane: which thread of the engine process held the GIL, over a run.
 
-    engine process (the run thread)             GIL probe process           py-spy dump
-    ───────────────────────────────             ─────────────────           ───────────
+    engine process                               GIL probe process           py-spy dump
+    ──────────────                               ─────────────────           ───────────
     GilSampler.start() ── Popen, own session ─►  engine/run/gil_probe.py ──► reads this
                                                  every 100 ms: one dump       process's memory
-    samples() ◄── temp file "<t> <tid>" ◄──────  appends a line per dump ◄── holder's tid
-    stop() ── SIGINT to the probe's group, bounded wait, then SIGKILL
+    reader thread ◄── pipe, "<t> <tid>" lines ◄─ a line per dump ◄────────── holder's tid
+      ├► on_sample(GilSample)  (the run's EventBuffer: the window draws the lane live)
+      └► samples()             (the result's, once stopped)
+    stop() ── SIGINT to the probe's group, bounded wait, then SIGKILL; the reader sees EOF
 
 Only for backends whose workers are threads of this process (``GIL_BACKENDS``): there the
 CPU ÷ wall figure can only hint at the GIL; this measures it. The probe runs in a process of
@@ -18,6 +20,11 @@ the machine shares, so a stamp needs no mapping onto the engine's clock. A stamp
 the dump returns; py-spy reads the GIL state near the end of a dump (after finding the
 interpreter), so a stamp is late by at most one dump's run time (18 ms measured here with the
 machine quiet, 50–60 ms with it loaded).
+
+Live latency: a reading reaches ``on_sample`` as soon as its dump returns (the pipe is
+line-buffered), so the window draws it at its next tick (33 ms): a holder shows up on screen
+within about one round (100 ms) plus one dump (18–60 ms) of holding the GIL. The reader thread
+needs this process's GIL for a few microseconds per line; it wakes 10 times a second.
 
 Thread ids: py-spy's ``os_thread_id`` is the native thread id, the ``tid`` of a ``WorkerId``.
 
@@ -35,7 +42,9 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
+import threading
+from collections.abc import Callable
+from typing import IO
 
 from engine.records import GilSample
 
@@ -98,12 +107,14 @@ class GilSampler:
     """
 
     def __init__(self, gil_enabled: bool = True, interval_s: float | None = None,
-                 pid: int | None = None) -> None:
+                 pid: int | None = None,
+                 on_sample: Callable[[GilSample], None] | None = None) -> None:
         self.interval_s = INTERVAL_S if interval_s is None else interval_s
         self.pid = os.getpid() if pid is None else pid
         self._gil_enabled = gil_enabled
+        self._on_sample = on_sample
         self._proc: subprocess.Popen[bytes] | None = None
-        self._path: str | None = None
+        self._reader: threading.Thread | None = None
         self._samples: list[GilSample] = []
         #: One line for the run's notes when the lane could not be measured; else None.
         self.note: str | None = None
@@ -127,20 +138,21 @@ class GilSampler:
             self.note = refused + " (Restart CoreScope once it is allowed.)"
             return False
         self._py_spy = py_spy
-        fd, self._path = tempfile.mkstemp(prefix=f"corescope-gil-{os.getpid()}-", suffix=".txt")
-        os.close(fd)
         try:
             # A session of its own: a Ctrl-C in the terminal is the engine's to answer, and
             # stop() signals the probe and its py-spy together through the group.
             self._proc = subprocess.Popen(
-                [sys.executable, _PROBE, py_spy, str(self.pid), repr(self.interval_s),
-                 self._path], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL, start_new_session=True)
+                [sys.executable, _PROBE, py_spy, str(self.pid), repr(self.interval_s)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                start_new_session=True)
         except OSError as exc:
-            self._remove_file()
             self.note = f"GIL lane off: could not start its probe ({exc})."
             return False
         _allow_probe(self._proc.pid)
+        assert self._proc.stdout is not None
+        self._reader = threading.Thread(target=self._read, args=(self._proc.stdout,),
+                                        name="corescope-gil-reader", daemon=True)
+        self._reader.start()
         return True
 
     def _why_not(self) -> str | None:
@@ -189,36 +201,40 @@ class GilSampler:
             with contextlib.suppress(psutil.Error):
                 kid.kill()
         psutil.wait_procs(kids, timeout=STOP_WAIT_S)
-        self._read()
-        self._remove_file()
+        # The probe is gone, so its pipe is at end-of-file: the reader has the last line.
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.join(STOP_WAIT_S)
+        if proc.stdout is not None:
+            proc.stdout.close()
 
-    def _read(self) -> None:
-        if self._path is None:
-            return
+    def _read(self, stream: IO[bytes]) -> None:
+        """The reader thread: each line of the probe's, as it comes, until end-of-file."""
+        with contextlib.suppress(OSError, ValueError):  # ValueError: closed under us
+            for raw in stream:
+                if not self._take(raw.decode("utf-8", errors="replace")):
+                    return
+
+    def _take(self, line: str) -> bool:
+        """One line of the probe's; False once it says py-spy cannot read this process."""
+        if line.startswith("!"):
+            self.note = (f"GIL lane off: py-spy could not read this process "
+                         f"({line[1:].strip()}). Allow ptrace for your user (sudo sysctl "
+                         "kernel.yama.ptrace_scope=0) or give py-spy CAP_SYS_PTRACE; the "
+                         "GIL is inferred from CPU ÷ wall instead.")
+            _refused[(self._py_spy, self.pid)] = self.note
+            return False
+        parts = line.split()
+        if len(parts) != 2 or len(self._samples) >= MAX_SAMPLES:
+            return True  # a line cut short when the probe was stopped mid-write
         try:
-            with open(self._path, encoding="utf-8", errors="replace") as fh:
-                lines = fh.readlines()
-        except OSError:
-            return
-        for line in lines:
-            if line.startswith("!"):
-                self.note = (f"GIL lane off: py-spy could not read this process "
-                             f"({line[1:].strip()}). Allow ptrace for your user (sudo sysctl "
-                             "kernel.yama.ptrace_scope=0) or give py-spy CAP_SYS_PTRACE; the "
-                             "GIL is inferred from CPU ÷ wall instead.")
-                _refused[(self._py_spy, self.pid)] = self.note
-                return
-            parts = line.split()
-            if len(parts) != 2 or len(self._samples) >= MAX_SAMPLES:
-                continue  # a line cut short when the probe was stopped mid-write
-            with contextlib.suppress(ValueError):
-                self._samples.append(GilSample(float(parts[0]), int(parts[1])))
-
-    def _remove_file(self) -> None:
-        path, self._path = self._path, None
-        if path is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(path)
+            sample = GilSample(float(parts[0]), int(parts[1]))
+        except ValueError:
+            return True
+        self._samples.append(sample)
+        if self._on_sample is not None:
+            self._on_sample(sample)
+        return True
 
     def samples(self, t0: float | None = None, t_end: float | None = None) -> tuple[GilSample,
                                                                                    ...]:

@@ -3,11 +3,12 @@
 Run as a script by ``engine.run.gil`` (standard library only, so it starts in ~30 ms and never
 imports the engine it watches)::
 
-    python engine/run/gil_probe.py PY_SPY PID INTERVAL_S OUT_FILE
+    python engine/run/gil_probe.py PY_SPY PID INTERVAL_S
 
 Each round runs ``py-spy dump --pid PID --nonblocking --json``: py-spy reads the target's
 memory from outside (process_vm_readv) without stopping it, so the reading needs nothing from
-the GIL it measures. One line per round is appended to OUT_FILE::
+the GIL it measures. One line per round goes to stdout as soon as the dump returns (the
+engine reads the pipe as the run goes, so the window draws the lane live)::
 
     <t> <holder>      t: time.perf_counter() when the dump returned; holder: the native
                       thread id that owned the GIL, 0 when no thread did
@@ -71,10 +72,11 @@ def _alive(pid: int) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    py_spy, pid, interval, out = argv[0], int(argv[1]), float(argv[2]), argv[3]
+    py_spy, pid, interval = argv[0], int(argv[1]), float(argv[2])
     cmd = [py_spy, "dump", "--pid", str(pid), "--nonblocking", "--json"]
     first, failures = True, 0
-    with open(out, "a", encoding="utf-8", buffering=1) as fh:
+    # Line-buffered: each reading reaches the engine when it is taken, not when a block fills.
+    with open(sys.stdout.fileno(), "w", encoding="utf-8", buffering=1, closefd=False) as fh:
         try:
             next_round = time.perf_counter()
             while True:
@@ -102,6 +104,8 @@ def main(argv: list[str]) -> int:
                 next_round = max(next_round, time.perf_counter() - interval)
         except KeyboardInterrupt:
             return 0
+        except BrokenPipeError:
+            return 0  # the engine stopped reading: its run is over
 
 
 if __name__ == "__main__":

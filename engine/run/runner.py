@@ -8,7 +8,7 @@
                                               backend.run(tasks, state) ───►  run_task(...)
     drain_events() ◄── EventBuffer ◄───────── state.started / finished ◄───  (threads, pumps)
                        (one lock, swapped     CpuMonitor thread ──► CpuSample
-                        out whole per drain)
+                        out whole per drain)  GIL reader thread ──► GilSample (py-spy's)
     cancel() ──────────────────────────────►  state.cancel (Event) ───────►  checkpoint() / kill
     result() ◄──────────────────────────────  RunResult (immutable)
 
@@ -216,7 +216,7 @@ class Run:
             monitor.start()
             stack.callback(monitor.stop)  # also when the machinery below fails
             # Who holds the GIL, read by py-spy from outside (threads of this process only).
-            gil = GilSampler(machine.gil_enabled)
+            gil = GilSampler(machine.gil_enabled, on_sample=self._events.put)
             if wanted(self.backend.name):
                 gil.start()
             stack.callback(gil.stop)

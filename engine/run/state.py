@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from engine import clock as _clock
 from engine.records import (
     CpuSample,
+    GilSample,
     HostCpuSample,
     TaskError,
     TaskFinished,
@@ -24,7 +25,7 @@ from engine.records import (
 )
 from engine.workload import TaskInstance
 
-Event = TaskStarted | TaskFinished | CpuSample | HostCpuSample
+Event = TaskStarted | TaskFinished | CpuSample | HostCpuSample | GilSample
 
 
 class EventBuffer:

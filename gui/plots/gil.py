@@ -1,11 +1,15 @@
 """The "GIL held by" band: one row over time, a colour per thread that held the GIL, grey where
 no thread did.
 
-Drawn from ``RunResult.gil_samples`` (py-spy readings, ``engine.run.gil``), which arrive with
-the result: the probe's readings are collected when it stops at the run's end. Each stretch
-of readings with one holder is a bar from its first reading to the next holder's; one
-``BarGraphItem`` per colour takes all that colour's bars as arrays (per-bar brushes were
-measured 5–8× slower to repaint).
+Drawn from py-spy's readings (``GilSample``, ``engine.run.gil``) as they arrive during a run
+(the bridge routes them here with the CPU samples, about 10 a second), then once more from
+``RunResult.gil_samples`` when it ends, cut to the run's window. Each stretch of readings with
+one holder is a bar from its first reading to the next holder's; the newest reading holds
+until the next one is due. One ``BarGraphItem`` per colour takes all that colour's bars as
+arrays (per-bar brushes were measured 5–8× slower to repaint).
+
+``GilReadings`` keeps a run's readings for the band and for the timeline's per-lane strips
+(``gui.plots.gil_strips``), which draw the same stretches.
 
 Worker colours follow the order the workers first started a task, as ``CPU per worker`` gives
 them, so a thread is the same colour in both plots.
@@ -20,7 +24,10 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
 from engine.figures.result import RunResult
+from engine.records import GilSample, TaskStarted
 from gui import palette
+from gui.plots import TaskEvent
+from gui.plots.buffers import GrowArray
 from gui.plots.style import PlotPanel, make_plot, set_font, swatch
 
 Y_LABEL = "GIL"
@@ -44,6 +51,41 @@ def stretches(times: np.ndarray, holders: np.ndarray,
     return starts, ends - starts, holders[first].astype(np.int64)
 
 
+class GilReadings:
+    """One run's GIL readings, in the order taken: engine clock times and holder thread ids."""
+
+    def __init__(self) -> None:
+        self._t = GrowArray()
+        self._holder = GrowArray(np.int64)
+
+    def __len__(self) -> int:
+        return len(self._t)
+
+    def clear(self) -> None:
+        self._t.clear()
+        self._holder.clear()
+
+    def extend(self, samples: Sequence[GilSample]) -> None:
+        for s in samples:
+            self._t.append(s.t)
+            self._holder.append(s.holder)
+
+    @property
+    def times(self) -> np.ndarray:
+        return self._t.data
+
+    @property
+    def holders(self) -> np.ndarray:
+        return self._holder.data
+
+    def end(self) -> float:
+        """Where the newest reading's stretch ends: one gap after it, when the next is due."""
+        t = self._t.data
+        if len(t) == 0:
+            return 0.0
+        return float(t[-1] + (t[-1] - t[-2] if len(t) > 1 else 0.1))
+
+
 class GilBand(PlotPanel):
     """Which thread held the GIL over a run, as one coloured row."""
 
@@ -57,6 +99,10 @@ class GilBand(PlotPanel):
         self.plot.setMinimumHeight(60)
         self._bars: dict[str, pg.BarGraphItem] = {}  # one item per colour, made once
         self.shares: dict[str, float] = {}  # legend label -> share of readings, as drawn
+        # A run in progress: its workers' threads in the order they first started a task (the
+        # colour order of CPU per worker), and where x = 0 is.
+        self._order: dict[int, None] = {}
+        self._origin = 0.0
         self.clear()
 
     def _item(self, colour: str) -> pg.BarGraphItem:
@@ -89,9 +135,12 @@ class GilBand(PlotPanel):
                 return FREE
             return palette.series_colour(index[tid]) if tid in index else OTHER
 
-        colours = [colour_of(int(t)) for t in who]
+        # By holder, not by bar: GIL-bound threads change hands at nearly every reading, so a
+        # long run has about as many bars as readings (36,000 an hour).
+        tids, which = np.unique(who, return_inverse=True)
+        colours = [colour_of(int(t)) for t in tids]
         for colour in {*colours, *self._bars}:
-            keep = np.array([c == colour for c in colours], dtype=bool)
+            keep = np.isin(which, [k for k, c in enumerate(colours) if c == colour])
             bars = self._item(colour)
             bars.setOpts(x0=starts[keep], width=widths[keep], y0=0.0, height=1.0)
             bars.setVisible(bool(keep.any()))
@@ -104,6 +153,25 @@ class GilBand(PlotPanel):
             self.shares[label] = n / len(holders)
             entries.append(swatch(colour_of(tid), f"{label} {n / len(holders):.0%}"))
         self.legend.setText(" ".join(entries))
+
+    # -- a run in progress -----------------------------------------------------------------------
+    def begin_run(self, origin: float) -> None:
+        self._order = {}
+        self._origin = origin
+        self.clear()
+
+    def add_task_events(self, events: list[TaskEvent]) -> None:
+        for event in events:
+            if isinstance(event, TaskStarted):
+                self._order.setdefault(event.worker.tid)
+
+    def show_readings(self, readings: GilReadings) -> None:
+        """Draw a run's readings so far (engine clock times, drawn from ``begin_run``'s
+        origin)."""
+        order = list(self._order)
+        self.set_samples(readings.times - self._origin, readings.holders,
+                         readings.end() - self._origin, order,
+                         {tid: f"thread {tid}" for tid in order})
 
     def show_result(self, result: RunResult) -> None:
         """Draw a run's readings (none: a process backend, or py-spy unavailable)."""

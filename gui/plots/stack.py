@@ -4,9 +4,11 @@
     CPU per cluster host    a Dask cluster's hosts (HostCpuSample), shown only for such runs
     CPU per worker          child processes or engine threads (CpuSample), or the cluster's
                             worker processes (HostCpuSample.processes)
-    GIL held by             which thread held the GIL (RunResult.gil_samples, py-spy): shown
-                            for in-process runs once they end (the probe is read at its stop)
-    Tasks per worker        the timeline (TaskStarted / TaskFinished)
+    GIL held by             which thread held the GIL (GilSample, py-spy's, ~10 a second): shown
+                            on in-process runs from their first reading, redrawn from
+                            RunResult.gil_samples at the end
+    Tasks per worker        the timeline (TaskStarted / TaskFinished), with the same readings
+                            as a strip under each thread lane's bars
 
 Every batch from the bridge reaches ``add_samples`` / ``add_task_events``; routing by sample
 type lives here, once, for live runs and replayed ones alike.
@@ -19,10 +21,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSplitter, QWidget
 
 from engine.figures.result import RunResult
-from engine.records import CpuSample, HostCpuSample
+from engine.records import CpuSample, GilSample, HostCpuSample
 from gui.plots import Sample, TaskEvent
 from gui.plots.cpu import CpuPlot
-from gui.plots.gil import GilBand
+from gui.plots.gil import GilBand, GilReadings
 from gui.plots.hosts import HostCpuPlot
 from gui.plots.replay import task_events, task_names
 from gui.plots.style import PlotPanel, set_left_width
@@ -45,6 +47,7 @@ class LivePlots(QSplitter):
         self.host_cpu = HostCpuPlot()
         self.worker_cpu = WorkerCpuPlot()
         self.gil_band = GilBand()
+        self.gil_readings = GilReadings()  # the band's and the timeline strips' readings
         self.timeline = Timeline()
         for index, panel in enumerate(self.panels):
             self.addWidget(panel)
@@ -75,7 +78,8 @@ class LivePlots(QSplitter):
         self.host_cpu.clear()
         self.host_cpu.set_origin(origin)
         self._show_hosts(on_cluster)
-        self.gil_band.clear()
+        self.gil_readings.clear()
+        self.gil_band.begin_run(origin)
         self.gil_band.hide()
         self.warm_band.clear()
 
@@ -93,10 +97,17 @@ class LivePlots(QSplitter):
     def add_task_events(self, events: list[TaskEvent]) -> None:
         self.timeline.add_task_events(events)
         self.worker_cpu.add_task_events(events)
+        self.gil_band.add_task_events(events)
 
     def add_samples(self, samples: list[Sample]) -> None:
         local = [s for s in samples if isinstance(s, CpuSample)]
         hosts = [s for s in samples if isinstance(s, HostCpuSample)]
+        gil = [s for s in samples if isinstance(s, GilSample)]
+        if gil:
+            self.gil_readings.extend(gil)
+            self.gil_band.show_readings(self.gil_readings)
+            self.gil_band.show()
+            self.timeline.show_gil(self.gil_readings)
         if local:
             self.cpu_plot.add_samples(local)
             self.worker_cpu.add_samples(local)
@@ -111,6 +122,12 @@ class LivePlots(QSplitter):
         self.host_cpu.set_origin(result.t0)
         self.gil_band.show_result(result)
         self.gil_band.setVisible(bool(result.gil_samples))
+        # The result's readings are the live ones cut to the run's window (or a file's).
+        self.gil_readings.clear()
+        self.gil_readings.extend([s for s in result.gil_samples
+                                  if result.t0 <= s.t <= result.t_end])
+        if len(self.gil_readings):
+            self.timeline.show_gil(self.gil_readings, result.t_end)
         self.warm_band.show_result(result)
 
     def replay(self, result: RunResult, uses_processes: bool) -> None:

@@ -9,6 +9,9 @@ arrays, so 100,000 bars cost a handful of items, and only buckets that changed a
 Running tasks share one more item whose widths grow every frame. Each item is a
 ``gui.plots.bars.Bars``, which draws only the bars in view.
 
+On runs whose GIL py-spy measured, ``gui.plots.gil_strips`` draws a thin strip at the foot of
+each lane's bars (dark: its thread held the GIL), and a task's tooltip gives its held share.
+
 Lanes come from ``engine.figures.lanes.LaneAssigner`` as events arrive. The engine guarantees that a
 worker's "finished" reaches us before its next "started", so a start on a busy worker means a
 real overlap (coroutines on one asyncio loop), which gets a lane of its own.
@@ -24,6 +27,7 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QCursor, QFont
 from PySide6.QtWidgets import QToolTip, QWidget
 
+from engine.figures.gil import MIN_SAMPLES
 from engine.figures.lanes import Lane, LaneAssigner
 from engine.records import TaskFinished, TaskRecord, TaskStarted, TaskStatus
 from gui import palette
@@ -31,6 +35,8 @@ from gui.plots import TaskEvent
 from gui.plots.axes import LabelAxis
 from gui.plots.bars import Bars
 from gui.plots.buffers import GrowArray
+from gui.plots.gil import GilReadings
+from gui.plots.gil_strips import HELD, GilStrips, strip_pieces
 from gui.plots.style import (
     TIME_LABEL,
     PlotPanel,
@@ -126,6 +132,7 @@ class Timeline(PlotPanel):
         self._now: float | None = None
         self._colours: dict[str, str] = {}
         self.buckets: dict[BucketKey, _Bucket] = {}
+        self.gil_strips = GilStrips(item)
         self._reset_data()
         self._update_legend()
 
@@ -146,6 +153,11 @@ class Timeline(PlotPanel):
         self._all_ids = GrowArray(int)
         self._now = None
         self._render_running()
+        self._gil: GilReadings | None = None
+        self._gil_end = 0.0
+        if self.gil_strips.shown:
+            self.gil_strips.clear()
+            self._update_legend()
 
     def begin_run(self, origin: float, task_names: tuple[str, ...] = ()) -> None:
         """Forget the previous run; colours follow the workload's task order.
@@ -174,6 +186,17 @@ class Timeline(PlotPanel):
         for bucket in self.buckets.values():
             self._render_bucket(bucket)
         self._render_running()
+        self._render_gil()
+
+    def show_gil(self, readings: GilReadings, t_end: float | None = None) -> None:
+        """Draw the GIL strips from ``readings`` (engine clock times), up to ``t_end`` (the
+        run's end; by default where the newest reading's stretch ends)."""
+        was_shown = self.gil_strips.shown
+        self._gil = readings
+        self._gil_end = readings.end() if t_end is None else t_end
+        self._render_gil()
+        if self.gil_strips.shown != was_shown:
+            self._update_legend()
 
     def colour_of(self, name: str) -> str:
         if name not in self._colours:
@@ -275,6 +298,54 @@ class Timeline(PlotPanel):
                                   width=np.maximum(0.0, self._now - starts),
                                   y=lanes, height=BAR_HEIGHT)
 
+    def _render_gil(self) -> None:
+        if self._gil is None or len(self._gil) == 0:
+            return
+        starts, ends, lanes = self._spans()
+        tids = [lane.tid for lane in self.lanes.lanes]
+        held, not_held = strip_pieces(self._gil, self._gil_end, starts, ends, lanes, tids)
+        self.gil_strips.draw(held, not_held, self._origin)
+
+    def _spans(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every task with a bar: (start, end, lane), a running one ending at +inf."""
+        running = list(self.running.values())
+        return (np.concatenate([self._all_start.data,
+                                np.fromiter((ev.started for ev, _ in running), float)]),
+                np.concatenate([self._all_end.data, np.full(len(running), np.inf)]),
+                np.concatenate([self._all_lane.data,
+                                np.fromiter((lane for _, lane in running), float)]))
+
+    def gil_held(self, task_id: int) -> tuple[float, int] | None:
+        """(share of the task's readings that named its thread, readings inside it), or None
+        where no reading fell inside it."""
+        if self._gil is None:
+            return None
+        record = self.records.get(task_id)
+        if record is not None:
+            if record.worker is None or record.started is None:
+                return None
+            tid, lo, hi = record.worker.tid, record.started, record.finished or record.started
+        elif task_id in self.running:
+            event = self.running[task_id][0]
+            tid, lo, hi = event.worker.tid, event.started, np.inf
+        else:
+            return None
+        t = self._gil.times
+        inside = (t >= lo) & (t <= hi)
+        n = int(inside.sum())
+        if n == 0:
+            return None
+        return float((self._gil.holders[inside] == tid).sum()) / n, n
+
+    def _gil_line(self, task_id: int) -> str | None:
+        held = self.gil_held(task_id)
+        if held is None:
+            return None
+        share, n = held
+        if n < MIN_SAMPLES:
+            return f"GIL: {n} reading(s) inside, too few to give a share"
+        return f"GIL held {share:.0%} of its time ({n} readings by py-spy)"
+
     def _update_legend(self) -> None:
         parts = [swatch(colour, name) for name, colour in self._colours.items()]
         parts += [swatch(colour, state) for state, colour in _STATE_COLOURS.items()]
@@ -282,6 +353,8 @@ class Timeline(PlotPanel):
         fade = "".join(f'<span style="color:{palette.on_white(palette.BLUE, a)}">■</span>'
                        for a in palette.EFFICIENCY_ALPHA)
         parts.append(f"{fade}&nbsp;CPU ÷ time (pale: waited)")
+        if self.gil_strips.shown:
+            parts.append(swatch(HELD, "GIL held", "▬"))  # a white strip: not held
         self.legend.setText("&nbsp;&nbsp; ".join(parts))
 
     def set_font_size(self, point_size: int) -> None:
@@ -332,8 +405,10 @@ class Timeline(PlotPanel):
         if record is None:
             event, _ = self.running[task_id]
             elapsed = (self._now or event.started) - event.started
-            return (f"task {task_id} · {event.name} (running)\nworker: {event.worker.label}\n"
+            text = (f"task {task_id} · {event.name} (running)\nworker: {event.worker.label}\n"
                     f"started {event.started - self._origin:.3f} s · running for {elapsed:.3f} s")
+            gil = self._gil_line(task_id)
+            return text if gil is None else f"{text}\n{gil}"
         lines = [f"task {record.id} · {record.name} ({record.status.value})"]
         if record.worker is not None:
             lines.append(f"worker: {record.worker.label}")
@@ -342,6 +417,9 @@ class Timeline(PlotPanel):
                          f"duration {record.duration:.3f} s")
         share = record.cpu_s / record.duration if record.duration > 0 else 0.0
         lines.append(f"CPU time {record.cpu_s:.3f} s ({share:.0%} of one core)")
+        gil = self._gil_line(task_id)
+        if gil is not None:
+            lines.append(gil)
         if record.error is not None:
             lines.append(f"error: {record.error.one_line()}")
         return "\n".join(lines)
