@@ -27,8 +27,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from engine import clock as _clock
 from engine.records import CpuSample, GilSample, HostCpuSample, TaskFinished, TaskStarted
+from engine.run.host import AnyRun, window_run
 from engine.run.monitor import CpuMonitor
-from engine.run.runner import Run, RunConfig
+from engine.run.runner import RunConfig
 from engine.run.state import Event, EventBuffer
 
 # 33 ms ≈ 30 Hz: smooth growth of running bars, yet a batch per tick even at 10,000 tasks/s.
@@ -50,7 +51,7 @@ class RunBridge(QObject):
         idle_interval_s: sample interval of the idle monitor; ``None`` disables it.
     """
 
-    run_started = Signal(object, float)  # (Run, origin: clock reading taken just before start)
+    run_started = Signal(object, float)  # (AnyRun, origin: clock reading taken just before start)
     task_events = Signal(list)  # TaskStarted | TaskFinished, in the order they happened
     # CpuSample (run or idle monitor), HostCpuSample (a cluster's), GilSample (py-spy's)
     cpu_samples = Signal(list)
@@ -63,7 +64,7 @@ class RunBridge(QObject):
                  idle_interval_s: float | None = IDLE_SAMPLE_S) -> None:
         super().__init__(parent)
         self._clock = clock
-        self._run: Run | None = None
+        self._run: AnyRun | None = None
         self._idle_interval_s = idle_interval_s
         self._idle_monitor: CpuMonitor | None = None
         self._idle_events = EventBuffer()
@@ -79,15 +80,17 @@ class RunBridge(QObject):
         return self._run is not None
 
     @property
-    def run(self) -> Run | None:
+    def run(self) -> AnyRun | None:
         return self._run
 
-    def start(self, config: RunConfig) -> Run:
+    def start(self, config: RunConfig) -> AnyRun:
         """Start ``config``; raises ``engine.run.runner.ConfigError`` (nothing started) if
         refused."""
         if self._run is not None:
             raise RuntimeError("a run is already active")
-        run = Run(config)  # check_config happens here, before anything is stopped
+        # check_config happens here, before anything is stopped. A thread backend's run goes
+        # to a host process, where its tasks cannot take the GIL from the window's drawing.
+        run = window_run(config)
         self.stop_idle_monitor()
         origin = self._clock()
         self._run = run.start()

@@ -34,8 +34,8 @@ from engine.files.lessons import (
     suggest_path,
 )
 from engine.run.config import RunConfig
+from engine.run.host import AnyRun
 from engine.run.lesson_plan import panel_config, sweep_points
-from engine.run.runner import Run
 from engine.workload import setting_text
 from gui.pages.compare import CompareView
 from gui.pages.sweep import SweepView
@@ -65,7 +65,7 @@ class LessonHost(Protocol):
     def current_kind(self) -> str:
         """The kind of the page on show."""
 
-    def start_run(self, config: RunConfig | None = None) -> Run | None:
+    def start_run(self, config: RunConfig | None = None) -> AnyRun | None:
         """Start the panel's run (None: refused, and the window says why)."""
 
     def start_compare(self) -> bool:

@@ -27,7 +27,8 @@ from engine import clock as _clock
 from engine.figures.result import RunResult
 from engine.files.session import Session
 from engine.run.config import config_of
-from engine.run.runner import ConfigError, Run, RunConfig
+from engine.run.host import AnyRun
+from engine.run.runner import ConfigError, RunConfig
 from gui.bridge import RunBridge
 from gui.lessons import LessonPlayer
 from gui.menus import build_menus
@@ -264,7 +265,7 @@ class MainWindow(QMainWindow):
         bar.showMessage(text)
 
     # -- runs ------------------------------------------------------------------------------------
-    def start_run(self, config: RunConfig | None = None) -> Run | None:
+    def start_run(self, config: RunConfig | None = None) -> AnyRun | None:
         """Start ``config`` (default: the panel's choices). Returns the run, or None if refused
         (the reason is shown in the window)."""
         if self.running:
@@ -301,7 +302,7 @@ class MainWindow(QMainWindow):
         """Whole last run in view (or follow the newest while running), all lanes shown."""
         self.live.reset_view(self.bridge.running)
 
-    def _run_started(self, run: Run, origin: float) -> None:
+    def _run_started(self, run: AnyRun, origin: float) -> None:
         self.stopping.run_started()
         self.live.begin_run(run, origin)
         self._align_axes()

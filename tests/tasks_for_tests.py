@@ -19,3 +19,13 @@ def boom():
 
 
 NOT_CALLABLE = 42
+
+
+def talky(lines=200):
+    """Prints to stdout and stderr, as user code does: none of it may reach a run's pipes."""
+    import sys
+
+    for i in range(int(lines)):
+        print(f"line {i} " * 20)
+        print(f"err {i}", file=sys.stderr)
+    return lines

@@ -82,9 +82,10 @@ def own_cpu(sample: CpuSample) -> float:
     (Σ ``processes`` + Σ ``threads``) ÷ cores, capped at 100. What that covers, as the monitor
     measures it (engine/run/monitor.py, engine/run/sampler.py):
 
-    - ``threads``: every thread of the engine process. In the window that process is the GUI,
-      so its main thread (drawing the plots) and the bridge's threads count as CoreScope's;
-      in the CLI it is the CLI. A monitor sampling in a thread is one of these threads.
+    - ``threads``: every thread of the engine process. In the CLI that is the CLI; in the
+      window, the window's process, or for a run on a thread backend its host process
+      (engine/run/host.py) together with the window's threads, so the main thread drawing the
+      plots counts as CoreScope's either way. A monitor sampling in a thread is one of these.
     - ``processes``: every process descended from the engine process (the worker processes,
       a pool's helpers), except the sampler process itself, measured only on backends whose
       workers are processes (on in-process backends the list is empty: there are none).

@@ -49,6 +49,10 @@ log = logging.getLogger(__name__)
 
 _SAMPLER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sampler.py")
 _READY_TIMEOUT_S = 15.0
+#: A process whose threads' CPU counts as CoreScope's beside this one's: the window, while this
+#: is the host process of a run it started (engine/run/host.py). Without it the window's
+#: drawing would read as "other programs".
+viewer_pid: int | None = None
 
 
 def _own_children() -> TaskTimes:
@@ -178,7 +182,8 @@ class CpuMonitor:
     def _start_process(self) -> None:
         self._proc = subprocess.Popen(
             [sys.executable, _SAMPLER, str(os.getpid()), repr(self.interval_s),
-             "1" if self._watch_children else "0"],
+             "1" if self._watch_children else "0",
+             *([str(viewer_pid)] if viewer_pid is not None else [])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
             # Out of the terminal's process group: Ctrl-C there (sent to the whole group) is
             # the engine's to answer, and a sampler that died of it would end the CPU plot.

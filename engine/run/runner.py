@@ -76,6 +76,9 @@ class Run:
         self._result: RunResult | None = None
         self._thread: threading.Thread | None = None
         self.total = n
+        #: Set by engine/run/host.py: this process exits once the run ends, so a thread given
+        #: up on ends with it instead of running on in the background.
+        self.hosted = False
 
     # -- public API --------------------------------------------------------------------------
     def start(self) -> Run:
@@ -97,8 +100,10 @@ class Run:
         state = self._state
         if state is not None:
             in_process = not self.backend_class.uses_processes
-            why = ("left running in the background when the run was stopped (a thread cannot "
-                   "be stopped from outside)" if in_process else
+            why = ("left running when the run was stopped (a thread cannot be stopped from "
+                   "outside); it " + ("ended with the run's host process" if self.hosted
+                                      else "runs on in the background")
+                   if in_process else
                    "given up on when the run was stopped (its worker process is being ended)")
             state.give_up(state.pending_ids(), TaskStatus.CANCELLED, "Cancelled", why,
                           in_process=in_process)
@@ -135,8 +140,9 @@ class Run:
         unseen.
         """
         in_process = not self.backend_class.uses_processes
-        how = ("its thread runs on in the background (threads cannot be killed)" if in_process
-               else "its worker process was ended")
+        how = (("its thread ran on until the run's host process ended" if self.hosted else
+                "its thread runs on in the background") + " (threads cannot be killed)"
+               if in_process else "its worker process was ended")
         while not state.all_done.wait(0.05):
             now = self._clock()
             for task_id, (started, pid) in state.running_since().items():
@@ -151,11 +157,11 @@ class Run:
         try:
             self._result = self._run_to_result()
         except BaseException as exc:  # noqa: BLE001 — the caller waits for a result: give one
-            self._result = self._failed_result(exc)
+            self._result = self.failed_result(exc)
         finally:
             self._done.set()
 
-    def _failed_result(self, exc: BaseException) -> RunResult:
+    def failed_result(self, exc: BaseException) -> RunResult:
         """A result for a run whose machinery itself failed: every task marked lost."""
         now = self._clock()
         reason = f"the run failed: {type(exc).__name__}: {exc}"

@@ -6,11 +6,14 @@ to a switch interval (5 ms) to get it again; one sample took 0.4–5.6 s, so the
 about one sample a second, exactly in the run CoreScope exists to show. Run as a script, this
 module samples from outside the engine's GIL and writes one JSON line per sample:
 
-    python engine/run/sampler.py PARENT_PID INTERVAL_S WATCH_CHILDREN(0|1)
+    python engine/run/sampler.py PARENT_PID INTERVAL_S WATCH_CHILDREN(0|1) [VIEWER_PID]
     → "ready"
     → {"t": …, "cores": […], "procs": {pid: %}, "threads": {tid: %},
        "mem": {pid: MiB}}                                              (every interval)
     stdin closed → one last sample, then exit. Exits too if the parent process is gone.
+
+VIEWER_PID (the window, when the parent is a run's host process): its threads are read with
+the parent's, so its drawing counts as CoreScope's, not as another program's.
 
 It imports only the standard library and psutil (no ``engine``), so it starts in ~50 ms from
 any working directory. Times are ``time.perf_counter()``: system-wide on every platform we
@@ -128,6 +131,7 @@ class Counters:
 
 def main(argv: Sequence[str]) -> int:
     parent, interval, watch_children = int(argv[0]), float(argv[1]), argv[2] == "1"
+    viewer = int(argv[3]) if len(argv) > 3 else None
     me = os.getpid()
     memory: Memory = {}
 
@@ -137,7 +141,8 @@ def main(argv: Sequence[str]) -> int:
 
     counters = Counters(time.perf_counter, read_core_times,
                         read_children if watch_children else None,
-                        lambda: read_thread_times(parent))
+                        lambda: {**read_thread_times(parent),
+                                 **(read_thread_times(viewer) if viewer else {})})
     stop = threading.Event()
 
     def watch_stdin() -> None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from engine.figures.result import RunResult
-from engine.run.runner import Run
+from engine.run.host import AnyRun
 from engine.workload import Workload
 from gui.plots import TaskEvent
 
@@ -38,7 +38,7 @@ class SequencePage(Protocol):
     def set_font_size(self, point_size: int) -> None:
         """The window's text size changed."""
 
-    def step_started(self, index: int, total: int, label: str, run: Run,
+    def step_started(self, index: int, total: int, label: str, run: AnyRun,
                      origin: float) -> None:
         """Run ``index`` of ``total`` began at clock reading ``origin``."""
 

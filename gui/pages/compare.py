@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.figures.result import RunResult, entry_names
-from engine.run.runner import Run
+from engine.run.host import AnyRun
 from engine.workload import Workload
 from gui.pages.compare_row import NAME_WIDTH, CompareRow
 from gui.pages.compare_table import CompareTable
@@ -231,7 +231,7 @@ class CompareView(QWidget):
         self.start_methods.set_running(running)
         self.stop_button.setEnabled(running)
 
-    def step_started(self, index: int, total: int, label: str, run: Run,
+    def step_started(self, index: int, total: int, label: str, run: AnyRun,
                      origin: float) -> None:
         self._current = index
         self._origin = origin

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal
 
 from engine.figures.result import RunResult
-from engine.run.runner import Run
+from engine.run.host import AnyRun
 from engine.workload import Workload
 from gui.bridge import RunBridge
 from gui.pages.base import SequencePage
@@ -143,7 +143,7 @@ class SequenceController(QObject):
         if self.sequence.active and page is not None:
             page.frame(now)
 
-    def _step_started(self, index: int, total: int, label: str, run: Run,
+    def _step_started(self, index: int, total: int, label: str, run: AnyRun,
                       origin: float) -> None:
         page = self._page
         if page is not None:

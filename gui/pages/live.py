@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from engine import clock as _clock
 from engine.backends.registry import BACKENDS
 from engine.figures.result import RunResult
-from engine.run.runner import Run
+from engine.run.host import AnyRun
 from gui.plots import Sample
 from gui.plots.stack import LivePlots
 from gui.plots.time_axis import TimeControls
@@ -66,7 +66,7 @@ class LivePage(QWidget):
         store.set("window/plots", self.plots.saveState())
 
     # -- a live run ------------------------------------------------------------------------------
-    def begin_run(self, run: Run, origin: float) -> None:
+    def begin_run(self, run: AnyRun, origin: float) -> None:
         """Clear the plots for ``run``, started at clock reading ``origin``."""
         self.origin = origin
         self.run_active = True

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from engine.figures.result import RunResult
-from engine.run.runner import ConfigError, Run, RunConfig
+from engine.run.host import AnyRun
+from engine.run.runner import ConfigError, RunConfig
 from gui.bridge import RunBridge
 
 
@@ -82,7 +83,7 @@ class RunSequence(QObject):
             self.problem = f"{self.labels[self._index]}: {exc}"
             self._finish()
 
-    def _run_started(self, run: Run, origin: float) -> None:
+    def _run_started(self, run: AnyRun, origin: float) -> None:
         if self.active:
             self.step_started.emit(self._index, len(self.configs), self.labels[self._index],
                                    run, origin)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer
 
 from engine import clock as _clock
-from engine.run.runner import Run
+from engine.run.host import AnyRun
 from gui.bridge import RunBridge
 from gui.panels.run_box import RunBox
 
@@ -28,7 +28,7 @@ class StopFlow(QObject):
         super().__init__(parent)
         self._bridge = bridge
         self._box = box
-        self._run: Run | None = None  # the run Stop was pressed for
+        self._run: AnyRun | None = None  # the run Stop was pressed for
         self._pressed = 0.0
         self._timer = QTimer(self)
         self._timer.setInterval(_POLL_MS)

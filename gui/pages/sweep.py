@@ -34,7 +34,8 @@ from PySide6.QtWidgets import (
 from engine.backends.registry import BACKENDS
 from engine.figures import sweep
 from engine.figures.result import RunResult
-from engine.run.runner import ConfigError, Run
+from engine.run.host import AnyRun
+from engine.run.runner import ConfigError
 from engine.workload import Workload
 from gui import palette
 from gui.palette import ERROR_STYLE
@@ -189,7 +190,7 @@ class SweepView(QWidget):
         return planned
 
     # -- progress --------------------------------------------------------------------------------
-    def step_started(self, index: int, total: int, label: str, run: Run,
+    def step_started(self, index: int, total: int, label: str, run: AnyRun,
                      origin: float) -> None:
         self.status.setText(f"{index + 1}/{total}: {label} running …")
 
