@@ -33,6 +33,13 @@ def wait_for_children_gone(timeout=5.0):
         time.sleep(0.05)
 
 
+def wait_until_running(run, count, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while run.still_running < count:
+        assert time.monotonic() < deadline, "tasks did not start"
+        time.sleep(0.02)
+
+
 def test_the_window_hosts_thread_backends_and_keeps_process_backends_here():
     wl = build_workload(["sleep"], 1)
     assert HOSTED >= {"threads", "thread-pool", "asyncio", "sequential"}
@@ -81,10 +88,7 @@ def test_abandoned_threads_end_with_their_host():
     # In the window's own process such threads ran on unseen until their code returned; in a
     # host they end when it exits, a moment after the result.
     run = hosted(["tests.tasks_for_tests:uninterruptible"], 2, seconds=30)
-    deadline = time.monotonic() + 15
-    while run.still_running < 2:
-        assert time.monotonic() < deadline, "tasks did not start"
-        time.sleep(0.02)
+    wait_until_running(run, 2)
     run.cancel()
     assert not run.wait(0.3), "an uninterruptible task cannot have stopped yet"
     t = time.monotonic()
@@ -99,10 +103,7 @@ def test_abandoned_threads_end_with_their_host():
 
 def test_a_window_that_goes_away_stops_its_hosted_run():
     run = hosted(["tests.tasks_for_tests:uninterruptible"], 2, seconds=30)
-    deadline = time.monotonic() + 15
-    while run.still_running < 2:
-        assert time.monotonic() < deadline, "tasks did not start"
-        time.sleep(0.02)
+    wait_until_running(run, 2)
     run._commands.close()  # what a killed window leaves: its end of the pipe closed
     assert run.wait(5)
     wait_for_children_gone()
@@ -110,10 +111,7 @@ def test_a_window_that_goes_away_stops_its_hosted_run():
 
 def test_a_killed_host_ends_the_run_with_a_problem_not_a_hang():
     run = hosted(["sleep"], 2, seconds=20)
-    deadline = time.monotonic() + 15
-    while run.still_running < 1:
-        assert time.monotonic() < deadline, "tasks did not start"
-        time.sleep(0.02)
+    wait_until_running(run, 1)
     os.kill(run._proc.pid, signal.SIGKILL)
     assert run.wait(10)
     result = run.result()
