@@ -167,6 +167,15 @@ def test_gil_samples_survive_a_session_file_and_show_in_the_trace(primes_on_thre
     assert spans and {e["name"] for e in spans} <= labels | {"free", *(
         f"thread {e['args']['tid']}" for e in spans)}
     assert sum(e["args"]["samples"] for e in spans) == len(back.gil_samples)
+    # Each task's record in --json and its trace event quote its share, as the tooltip does.
+    shares = {r.id: gil_share(result, r) for r in result.records}
+    tasks = document([result], result.machine)["runs"][0]["tasks"]
+    assert {t["id"]: t.get("gil_held") for t in tasks} == pytest.approx(
+        {i: None if x is None else round(x, 4) for i, x in shares.items()})
+    assert any(x is not None for x in shares.values())
+    quoted = {e["args"]["id"]: e["args"].get("gil_held") for e in events
+              if e["ph"] == "X" and "id" in e["args"]}
+    assert quoted == pytest.approx({t["id"]: t.get("gil_held") for t in tasks}, abs=1e-3)
 
 
 def test_an_old_file_without_gil_samples_opens_and_a_bad_one_is_refused(primes_on_threads):

@@ -126,3 +126,21 @@ def test_what_tasks_print_does_not_reach_the_runs_pipes(capfd):
     out, err = capfd.readouterr()
     assert out.count("line 299 " * 20) == 2 and err.count("err 299\n") == 2
     wait_for_children_gone()
+
+
+def test_a_ptrace_refusal_in_one_host_is_not_asked_again_in_the_next(monkeypatch, tmp_path):
+    # Each run's host is a new process; without the window passing on what py-spy was
+    # refused, every run would pay for asking again (its probe's first tries, ~1 s of CPU).
+    fake = tmp_path / "py-spy"
+    fake.write_text("#!/bin/sh\necho 'Error: Permission Denied: try sudo' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("CORESCOPE_PY_SPY", str(fake))  # the hosts inherit the environment
+    first = hosted(["sleep"], 2, backend="threads", seconds=0.5).result(timeout=30)
+    notes = [n for n in first.notes if "GIL" in n]
+    assert first.ok and len(notes) == 1 and "ptrace" in notes[0], first.notes
+    fake.write_text(f"#!/bin/sh\ntouch {tmp_path / 'asked'}\nexit 1\n")
+    again = hosted(["sleep"], 2, backend="threads", seconds=0.2).result(timeout=30)
+    notes = [n for n in again.notes if "GIL" in n]
+    assert again.ok and len(notes) == 1 and "Restart" in notes[0], again.notes
+    assert not (tmp_path / "asked").exists()
+    wait_for_children_gone()

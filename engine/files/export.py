@@ -17,6 +17,8 @@ files written before they were recorded.
 A run's "gil" holds who held the GIL, measured by py-spy on an in-process backend
 (``engine.run.gil``): ``{"samples": [[t_s, tid], ...]}``, tid the native thread id of the
 holder (a task's "tid") or 0 when no thread held it. Absent where nothing was measured.
+A task measured that way has "gil_held": the share (0–1) of the samples taken while it ran in
+which its thread held the GIL; absent where too few samples fell inside it to say.
 
 A warm run (its workers started before the clock) has "warm": {"start_s": seconds from
 creating the pool to its last worker's first empty task, "from_s": when the pool was created,
@@ -40,6 +42,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from engine.figures.explain import explain
+from engine.figures.gil import gil_share
 from engine.figures.lanes import assign_lanes
 from engine.figures.result import RunResult
 from engine.records import MachineInfo, TaskRecord
@@ -68,6 +71,8 @@ def task_to_dict(result: RunResult, r: TaskRecord, lane: int | None) -> dict[str
         "error_message": r.error.message if r.error else None,
         "traceback": r.error.traceback if r.error and r.error.traceback else None,
         "result": r.result, "mode": r.mode or None,
+        # Derived, not reread: the share is recounted from the run's "gil" samples on load.
+        **({"gil_held": round(share, 4)} if (share := gil_share(result, r)) is not None else {}),
     }
 
 

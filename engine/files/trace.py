@@ -23,7 +23,8 @@ Ids, and why (Perfetto's JSON importer, as built into ui.perfetto.dev):
   attributes every event to a thread, and tid 0 is the idle ("swapper") thread in its model.
 - A run with measured GIL samples (``RunResult.gil_samples``) has one more "thread", "GIL
   held by", after its lanes: one complete event per stretch of samples with the same holder,
-  named by the holder's worker label ("free" when no thread held it).
+  named by the holder's worker label ("free" when no thread held it). Each task's event then
+  carries ``gil_held`` in its args: the share of its running time its thread held the GIL.
 - A run with memory readings has a "Memory MiB per process" counter track: one series per
   worker process (the engine's own process on an in-process backend), resident MiB.
 - A warm run has a "workers starting" complete event on its process row, from the pool's
@@ -37,6 +38,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from engine.figures.gil import gil_share
 from engine.figures.lanes import assign_lanes
 from engine.figures.memory import worker_memory, worker_pids
 from engine.figures.result import RunResult
@@ -164,6 +166,8 @@ def trace_events(results: Sequence[RunResult]) -> list[dict[str, Any]]:
                                     "cpu_s": round(r.cpu_s, 6), "result": r.result}
             if r.error is not None:
                 args["error"] = r.error.one_line()
+            if (share := gil_share(result, r)) is not None:
+                args["gil_held"] = round(share, 4)
             events.append({"ph": "X", "name": r.name, "cat": r.status.value, "pid": pid,
                            "tid": run_tid + lanes.lane_of[r.id] + 1,
                            "ts": _us(r.started - origin), "dur": _us(end - r.started),

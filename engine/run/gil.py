@@ -64,6 +64,9 @@ _PR_SET_PTRACER = 0x59616D61
 
 def find_py_spy() -> str | None:
     """The py-spy executable: beside this Python first (a venv's bin/, often not on PATH)."""
+    chosen = os.environ.get("CORESCOPE_PY_SPY")  # e.g. a copy given CAP_SYS_PTRACE (setcap)
+    if chosen and os.path.isfile(chosen) and os.access(chosen, os.X_OK):
+        return chosen
     name = "py-spy.exe" if os.name == "nt" else "py-spy"
     beside = os.path.join(os.path.dirname(sys.executable), name)
     if os.path.isfile(beside) and os.access(beside, os.X_OK):
@@ -91,8 +94,21 @@ def _allow_probe(pid: int) -> None:
         libc.prctl(_PR_SET_PTRACER, pid, 0, 0, 0)
 
 
-#: (py-spy, pid) -> the note of a probe that py-spy could not read that process with.
-_refused: dict[tuple[str, int], str] = {}
+#: py-spy executable -> the note of a probe it could not read its process with. Keyed by the
+#: executable alone: ptrace rights (Yama's scope, a container's capabilities) are the same for
+#: every process of this user, so a refusal in one run's host process holds for the next one's.
+_refused: dict[str, str] = {}
+
+
+def refusals() -> dict[str, str]:
+    """What py-spy was refused so far in this process (for ``remember_refusals`` elsewhere)."""
+    return dict(_refused)
+
+
+def remember_refusals(known: dict[str, str]) -> None:
+    """Take refusals learnt in another process: the window passes them to each run's host,
+    which would otherwise pay for asking again (about 1 s of CPU) in every run."""
+    _refused.update(known)
 
 
 class GilSampler:
@@ -131,7 +147,7 @@ class GilSampler:
             return False
         py_spy = find_py_spy()
         assert py_spy is not None  # _why_not checked
-        refused = _refused.get((py_spy, self.pid))
+        refused = _refused.get(py_spy)
         if refused is not None:
             # Asking again would cost every run the probe's first tries (~1 s of CPU) for the
             # same answer: ptrace rights do not change under a running process.
@@ -222,7 +238,7 @@ class GilSampler:
                          f"({line[1:].strip()}). Allow ptrace for your user (sudo sysctl "
                          "kernel.yama.ptrace_scope=0) or give py-spy CAP_SYS_PTRACE; the "
                          "GIL is inferred from CPU ÷ wall instead.")
-            _refused[(self._py_spy, self.pid)] = self.note
+            _refused[self._py_spy] = self.note
             return False
         parts = line.split()
         if len(parts) != 2 or len(self._samples) >= MAX_SAMPLES:

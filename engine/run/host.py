@@ -2,12 +2,14 @@
 
     window process                                 host process (python, this module)
     ──────────────                                 ──────────────────────────────────
-    HostedRun.start() ── Popen, two pipes ───────► main(): sys.path, then the RunConfig
+    HostedRun.start() ── Popen, two pipes ───────► main(): sys.path, custom code, py-spy's
+                                                   known refusals, then the RunConfig
                                                    Run(config).start()   (engine.run.runner)
     reader thread ◄── ("events", [...], done, ─── every 30 ms: drain_events() and counts
                       running) batches
       └► EventBuffer ──► drain_events()   (the bridge, as for a Run)
     cancel() / abandon() ── "cancel" | "abandon" ► the Run's own cancel() / abandon()
+    gil.remember_refusals ◄── ("refused", {...}) ◄ what py-spy was refused, for the next host
     result() ◄── ("result", RunResult) ◄───────── then the host exits: threads left running
                                                    by an abandon end with it
     (the window closes its end) ── EOF ──────────► cancel, abandon, exit
@@ -45,7 +47,7 @@ from multiprocessing.connection import Connection
 
 from engine import clock as _clock
 from engine.figures.result import RunResult
-from engine.run import monitor
+from engine.run import gil, monitor
 from engine.run.config import RunConfig
 from engine.run.gil import GIL_BACKENDS
 from engine.run.runner import Run
@@ -125,6 +127,7 @@ class HostedRun:
         # which the config's pickle names: the host loads the same files first.
         self._send([item.spec.name for item in self.config.workload.items
                     if looks_custom(item.spec.name)])
+        self._send(gil.refusals())
         self._send(self.config)
         threading.Thread(target=self._read, args=(messages,), name="corescope-host-reader",
                          daemon=True).start()
@@ -181,6 +184,8 @@ class HostedRun:
                     events, self._done_count, self._still_running = body
                     for event in events:
                         self._events.put(event)
+                elif kind == "refused":
+                    gil.remember_refusals(body[0])
                 elif kind == "result":
                     result = body[0]
         except (EOFError, OSError):
@@ -236,6 +241,7 @@ def main(argv: list[str]) -> None:
     sys.path[:] = commands.recv()
     for spec in commands.recv():
         load_function(spec)  # checked in the window already; an error here is a failed run
+    gil.remember_refusals(commands.recv())
     config: RunConfig = commands.recv()
     monitor.viewer_pid = os.getppid()  # the window: its drawing is CoreScope's CPU too
     run = Run(config)
@@ -255,7 +261,9 @@ def main(argv: list[str]) -> None:
             if ended:
                 break
         out.send(("events", run.drain_events(), run.done_count, 0))
-        out.send(("result", run.result()))
+        result = run.result()
+        out.send(("refused", gil.refusals()))
+        out.send(("result", result))
         out.close()
     except OSError:  # the window is gone: nobody to tell, but the run must still end
         run.cancel()
