@@ -1,4 +1,5 @@
-"""A left axis that names rows: ``LabelAxis`` (lanes, cores, hosts' cores, backends).
+"""A left axis that names rows: ``LabelAxis`` (lanes, cores, hosts' cores, backends), or
+numbers them, never overlapping its text at any height or text size.
 
 One of the two pyqtgraph subclasses in the window (``gui.plots.bars`` is the other): pyqtgraph
 has no type information, so this module is on mypy's short allowlist for subclassing it.
@@ -68,8 +69,7 @@ class LabelAxis(pg.AxisItem):
     def tickValues(self, minVal: float, maxVal: float,  # noqa: N802, N803
                    size: float) -> list[tuple[float, Sequence[float]]]:
         if self.labels is None:
-            ticks: list[tuple[float, Sequence[float]]] = super().tickValues(minVal, maxVal, size)
-            return ticks
+            return self._number_ticks(minVal, maxVal, size)
         low, high = sorted((minVal, maxVal))  # reversed when the view is inverted
         n = len(self.labels)
         lo, hi = max(0, math.ceil(low)), min(n - 1, math.floor(high))
@@ -80,6 +80,27 @@ class LabelAxis(pg.AxisItem):
         self.step = step
         first = -(-lo // step) * step
         return [(step, list(range(first, hi + 1, step)))]
+
+    def _number_ticks(self, low: float, high: float,
+                      size: float) -> list[tuple[float, Sequence[float]]]:
+        """pyqtgraph's own numbers, spaced wider where they would overlap.
+
+        pyqtgraph picks how many numbers to show from the axis's length alone and always draws
+        its major ones, so at a projector's text size a short plot showed 20 40 60 80 written
+        over each other. Here a number needs ``row_pixels`` of height; the step is then the
+        smallest of 1, 2, 5 × 10ⁿ at which they all have it.
+        """
+        ticks: list[tuple[float, Sequence[float]]] = super().tickValues(low, high, size)
+        if not ticks or size <= 0 or high <= low:
+            return ticks
+        fit = max(1, int(size // self.row_pixels()))
+        if len(ticks[0][1]) <= fit:
+            return ticks[:1]
+        raw = (high - low) / fit
+        magnitude = 10.0 ** math.floor(math.log10(raw))
+        step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+        first = math.ceil(low / step) * step
+        return [(step, [first + k * step for k in range(int((high - first) // step) + 1)])]
 
     def tickStrings(self, values: list[float], scale: float,  # noqa: N802
                     spacing: float) -> list[str]:

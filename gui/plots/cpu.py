@@ -203,7 +203,7 @@ class CpuPlot(PlotPanel):
             parts.append(f"… {self.cores} cores")
         parts.append(swatch(palette.TOTAL, "<b>whole machine</b> (mean of cores)", "▬"))
         parts.append(swatch(OTHER_PROGRAMS, "other programs"))
-        self.legend.setText("&nbsp;&nbsp; ".join(parts))
+        self.legend.set_entries(parts, keep=2)  # the summary and the grey area stay
 
     def refresh(self) -> None:
         t = self.ring.t

@@ -91,6 +91,7 @@ class GilBand(PlotPanel):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("GIL held by", make_plot(Y_LABEL), parent)
+        self.axis_is_unit = False
         item = self.plot.getPlotItem()
         item.getAxis("left").setTicks([[]])
         item.showGrid(x=True, y=False, alpha=palette.GRID_ALPHA)
@@ -152,7 +153,7 @@ class GilBand(PlotPanel):
             label = ("free" if tid == 0 else (labels or {}).get(tid) or f"thread {tid}")
             self.shares[label] = n / len(holders)
             entries.append(swatch(colour_of(tid), f"{label} {n / len(holders):.0%}"))
-        self.legend.setText(" ".join(entries))
+        self.legend.set_entries(entries, " ")
 
     # -- a run in progress -----------------------------------------------------------------------
     def begin_run(self, origin: float) -> None:

@@ -123,7 +123,7 @@ class HostCpuPlot(PlotPanel):
         if len(self.hosts) > _LEGEND_HOSTS:
             parts.append(f"+ {len(self.hosts) - _LEGEND_HOSTS} more hosts")
         parts.append("colour = % of that core: dark 0 % → yellow 100 %")
-        self.legend.setText("&nbsp;&nbsp;· ".join(parts))
+        self.legend.set_entries(parts, "&nbsp;&nbsp;· ")
 
     def refresh(self) -> None:
         # Hosts missing from a round (or joining late) read as transparent, not as idle.

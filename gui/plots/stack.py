@@ -50,9 +50,15 @@ class LivePlots(QSplitter):
         self.gil_readings = GilReadings()  # the band's and the timeline strips' readings
         self.timeline = Timeline()
         for index, panel in enumerate(self.panels):
+            panel.fit_title = True
             self.addWidget(panel)
             # A panel dragged to nothing would stay lost (its size is remembered).
             self.setCollapsible(index, False)
+        # One time scale, read at the bottom: the timeline's numbers (and its title) serve every
+        # plot above it, whose grid lines line up with them. Repeated on each plot they cost
+        # a text line apiece, which at a projector's text size is most of a small plot.
+        for plot in self.followers:
+            plot.getPlotItem().getAxis("bottom").setStyle(showValues=False)
         self.host_cpu.hide()
         self.gil_band.hide()
         self.setSizes(list(_SHARES))
@@ -143,6 +149,7 @@ class LivePlots(QSplitter):
     def set_font_size(self, point_size: int) -> None:
         for panel in self.panels:
             panel.set_font_size(point_size)
+            panel.fit_axis_title()  # setting the font wrote the axis title back
 
     def label_width_hint(self) -> int:
         """Pixels the longest row name (a lane or a host's core) needs."""

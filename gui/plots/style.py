@@ -8,15 +8,15 @@ page's, a comparison's rows) gets the one width ``left_axis_width`` computes, by
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from gui import palette
+from gui.plots.axes import LabelAxis
+from gui.plots.legend import Legend, plain
 
 TIME_LABEL = "time since run start (s)"
 
@@ -49,6 +49,7 @@ def draw_cpu_image(image: pg.ImageItem,
 
 def make_plot(y_label: str, axis_items: dict[str, pg.AxisItem] | None = None) -> pg.PlotWidget:
     """A PlotWidget styled for live data: light grid, no antialiasing, clip to view."""
+    axis_items = {"left": LabelAxis(), **(axis_items or {})}
     widget = pg.PlotWidget(background=palette.BACKGROUND, axisItems=axis_items)
     item = widget.getPlotItem()
     item.showGrid(x=True, y=True, alpha=palette.GRID_ALPHA)
@@ -127,12 +128,22 @@ class PlotPanel(QWidget):
         super().__init__(parent)
         self.plot = plot
         self.title = QLabel(f"<b>{title}</b>")
-        self.legend = QLabel()
-        self.legend.setWordWrap(True)
-        self.legend.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        # The y axis's title, shown here instead when the plot is too short to write it
+        # (``fit_axis_title``): a presenter's large text in a 720-pixel window cut
+        # "% of a core" to "of a co".
+        self.unit = QLabel()
+        self.unit.hide()
+        #: Whether the axis title moves up here when it does not fit (the Live page's plots;
+        #: elsewhere a caller decides on the axis title itself).
+        self.fit_title = False
+        #: Whether the axis title is a unit, worth its room in the header; a name ("worker"
+        #: beside lanes that are named) is left out instead.
+        self.axis_is_unit = True
+        self.legend = Legend()
         self._header = QHBoxLayout()
         self._header.setContentsMargins(4, 0, 4, 0)
         self._header.addWidget(self.title)
+        self._header.addWidget(self.unit)
         self._header.addSpacing(12)
         self._header.addWidget(self.legend, 1)
         layout = QVBoxLayout(self)
@@ -148,6 +159,27 @@ class PlotPanel(QWidget):
     def add_control(self, widget: QWidget) -> None:
         self._header.addWidget(widget)
 
+    def fit_axis_title(self) -> None:
+        """Write the y axis's title beside the panel's own when the plot is too short for it."""
+        if not self.fit_title:
+            return
+        item = self.plot.getPlotItem()
+        axis = item.getAxis("left")
+        text = axis.labelText
+        size = str(axis.labelStyle.get("font-size", "")).removesuffix("pt")
+        font = QFont(self.font())
+        if size.isdigit():
+            font.setPointSize(int(size))
+        room = self.plot.height() - item.getAxis("bottom").height()
+        fits = not text or QFontMetrics(font).horizontalAdvance(text) + 8 <= room
+        axis.showLabel(fits)
+        self.unit.setText(f" ({text})")
+        self.unit.setVisible(not fits and self.axis_is_unit)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.fit_axis_title()
+
     def legend_text(self) -> str:
         """The legend as plain text (for tests and accessibility)."""
-        return re.sub(r"<[^>]+>", "", self.legend.text().replace("&nbsp;", " "))
+        return plain(self.legend.text())

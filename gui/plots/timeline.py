@@ -107,6 +107,7 @@ class Timeline(PlotPanel):
         self.lane_axis = LabelAxis()
         super().__init__("Tasks per worker", make_plot(Y_LABEL, {"left": self.lane_axis}),
                          parent)
+        self.axis_is_unit = False
         item = self.plot.getPlotItem()
         item.showGrid(x=True, y=False, alpha=palette.GRID_ALPHA)
         item.getAxis("bottom").setZValue(-1)  # grid lines behind the bars, not across them
@@ -355,7 +356,8 @@ class Timeline(PlotPanel):
         parts.append(f"{fade}&nbsp;CPU ÷ time (pale: waited)")
         if self.gil_strips.shown:
             parts.append(swatch(HELD, "GIL held", "▬"))  # a white strip: not held
-        self.legend.setText("&nbsp;&nbsp; ".join(parts))
+        # The strips' key stays while they are drawn: they are what a GIL lesson points at.
+        self.legend.set_entries(parts, keep=int(self.gil_strips.shown))
 
     def set_font_size(self, point_size: int) -> None:
         self._font_size = point_size

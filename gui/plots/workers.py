@@ -218,6 +218,7 @@ class WorkerCpuPlot(PlotPanel):
         self.title.setText(f"<b>{'Memory' if on else 'CPU'} per worker</b>")
         self._one_core.setVisible(not on)
         self.set_font_size(self._font_size)
+        self.fit_axis_title()  # the other unit's title, where it now fits
         self._y_top = -1.0  # the range is redone for the other unit
         self._update_legend()
         self.refresh()
@@ -259,7 +260,7 @@ class WorkerCpuPlot(PlotPanel):
         if not self.workers:
             parts.append("workers appear when a run starts")
         parts.append(swatch(palette.TOTAL, "<b>all workers (sum)</b>", "▬"))
-        self.legend.setText("&nbsp;&nbsp; ".join(parts))
+        self.legend.set_entries(parts, keep=1)  # the black line's key stays
 
     def set_font_size(self, point_size: int) -> None:
         self._font_size = point_size
