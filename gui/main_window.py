@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QFont, QPalette, QShowEvent
 from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QTabWidget, QWidget
 
@@ -194,6 +194,8 @@ class MainWindow(QMainWindow):
         self.sequences.set_font_size(self._font_size)
         self._align_axes()
         widen_to_fit(self.main_split, self.side)
+        if self.isVisible():  # a presenter's change, not the remembered size at start-up
+            QTimer.singleShot(0, self.plots, self.plots.share_out)  # once the text is laid out
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
         super().showEvent(event)

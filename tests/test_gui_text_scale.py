@@ -153,3 +153,22 @@ def test_an_axis_title_too_long_for_a_short_plot_moves_into_its_header(qtbot, tm
     window.set_font_size(11)
     qtbot.wait(100)
     assert axis.label.isVisible() and not cpu.unit.isVisible()
+
+
+@pytest.mark.parametrize("point_size", [11, 22])
+def test_plots_share_the_height_left_after_their_headers(qtbot, tmp_path, point_size):
+    # Whole-panel shares gave a header line or two to every panel first, so at 2× the
+    # timeline kept about one lane of its four.
+    window = make_window(qtbot, tmp_path)
+    window.resize(*SCREEN)
+    window.show()
+    qtbot.wait(50)
+    window.set_font_size(point_size)
+    qtbot.wait(100)
+    plots = window.plots
+
+    def data_height(panel):
+        return panel.plot.getPlotItem().getViewBox().height()
+
+    ratio = data_height(plots.timeline) / data_height(plots.cpu_plot)
+    assert 1.2 <= ratio <= 1.8, ratio  # 45 : 30, as the shares say

@@ -56,6 +56,7 @@ class LivePage(QWidget):
         state = store.get_bytes("window/plots")
         if state is not None:
             self.plots.restoreState(state)
+            self.plots.laid_out = True  # the presenter's own heights, kept
         heatmap = store.get_str("view/heatmap", "")
         if heatmap in ("true", "false"):
             self.plots.cpu_plot.set_heatmap(heatmap == "true")

@@ -88,19 +88,26 @@ class LabelAxis(pg.AxisItem):
         pyqtgraph picks how many numbers to show from the axis's length alone and always draws
         its major ones, so at a projector's text size a short plot showed 20 40 60 80 written
         over each other. Here a number needs ``row_pixels`` of height; the step is then the
-        smallest of 1, 2, 5 × 10ⁿ at which they all have it.
+        smallest of 1, 2, 5 × 10ⁿ at which they all have it and one at least is drawn.
         """
         ticks: list[tuple[float, Sequence[float]]] = super().tickValues(low, high, size)
         if not ticks or size <= 0 or high <= low:
             return ticks
-        fit = max(1, int(size // self.row_pixels()))
+        row = self.row_pixels()
+        fit = max(1, int(size // row))
         if len(ticks[0][1]) <= fit:
             return ticks[:1]
-        raw = (high - low) / fit
-        magnitude = 10.0 ** math.floor(math.log10(raw))
-        step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
-        first = math.ceil(low / step) * step
-        return [(step, [first + k * step for k in range(int((high - first) // step) + 1)])]
+        # A number whose text would cross the axis's end is not drawn at all (pyqtgraph skips
+        # it), so only those at least half a line inside count, and at least one must be.
+        inset = (high - low) * row / 2 / size
+        magnitude = 10.0 ** math.floor(math.log10((high - low) / fit))
+        for step in (m * magnitude * 10 ** e for e in range(3) for m in (1, 2, 5)):
+            first = math.ceil((low + inset) / step) * step
+            values = [first + k * step for k in range(int((high - inset - first) // step) + 1)]
+            if 1 <= len(values) <= fit:
+                return [(step, values)]
+        middle = (low + high) / 2  # room for one number: pyqtgraph's nearest the middle
+        return [(high - low, [min(ticks[0][1], key=lambda v: abs(v - middle))])]
 
     def tickStrings(self, values: list[float], scale: float,  # noqa: N802
                     spacing: float) -> list[str]:

@@ -17,7 +17,8 @@ type lives here, once, for live runs and replayed ones alike.
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QSplitter, QWidget
 
 from engine.figures.result import RunResult
@@ -62,6 +63,8 @@ class LivePlots(QSplitter):
         self.host_cpu.hide()
         self.gil_band.hide()
         self.setSizes(list(_SHARES))
+        #: Whether the heights are set (shared out once shown, or restored from last time).
+        self.laid_out = False
         # A warm run's workers starting, before 0 on every plot (named on the timeline).
         self.warm_band = WarmBand([self.timeline.plot, self.cpu_plot.plot,
                                    self.worker_cpu.plot])
@@ -146,6 +149,35 @@ class LivePlots(QSplitter):
         self.add_samples([*result.samples, *result.host_samples])
 
     # -- looks -----------------------------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self.laid_out:  # a first start: no heights remembered
+            self.laid_out = True
+            QTimer.singleShot(0, self, self.share_out)  # once the panels are laid out
+
+    def share_out(self) -> None:
+        """Give each plot its share of the height after its header and axes have theirs.
+
+        The splitter's own shares are of whole panels, so at a projector's text size the
+        headers and the time axis (fixed, a text line or two each) took most of the small
+        panels and the timeline kept about one lane. Called when the text size changes (the
+        window does, once the new size is laid out); a layout the presenter dragged is
+        otherwise kept, and restored at the next start.
+        """
+        shown = [p for p in self.panels if not p.isHidden()]
+        if not shown:
+            return
+        fixed = {p: max(0, p.height() - p.plot.getPlotItem().getViewBox().height())
+                 for p in shown}
+        total = sum(self.sizes())
+        room = max(0.0, total - sum(fixed.values()))
+        share: dict[PlotPanel, float] = dict(zip(self.panels, _SHARES, strict=True))
+        if not self.host_cpu.isHidden():
+            share[self.host_cpu] = sum(_SHARES) * _HOST_SHARE
+        weights = sum(share[p] for p in shown) or 1
+        self.setSizes([round(fixed[p] + room * share[p] / weights) if p in fixed else 0
+                       for p in self.panels])
+
     def set_font_size(self, point_size: int) -> None:
         for panel in self.panels:
             panel.set_font_size(point_size)
