@@ -18,9 +18,13 @@ stop it.
 from __future__ import annotations
 
 import traceback
-from typing import Any
 
 from engine.records import TaskError
+
+# typing.TYPE_CHECKING's value, without importing typing (~3 ms for every spawned worker).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 RESULT_CHARS = 80
 MESSAGE_CHARS = 500

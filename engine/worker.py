@@ -23,7 +23,6 @@ import threading
 import time
 import types
 from collections.abc import Callable, Coroutine, Generator
-from typing import Any
 
 from engine import clock
 from engine.describe import RESULT_CHARS, clip, describe_error, summarize
@@ -33,6 +32,11 @@ from engine.tasks.custom import async_generator_refusal
 from engine.tasks.exit_guard import CustomCode, custom_code
 from engine.tasks.registry import resolve_coroutine, resolve_function
 from engine.workload import TaskInstance
+
+# typing.TYPE_CHECKING's value, without importing typing (~3 ms for every spawned worker).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["run_task", "run_task_async", "summarize", "worker_id"]
 

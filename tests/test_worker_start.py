@@ -18,9 +18,12 @@ from engine.run.runner import RunConfig, execute
 from engine.workload import build_workload
 
 # Heavy, and needed by no task: the CPU sampler's psutil, the CLI's argparse and json, the
-# run thread and everything outside the worker's core, the window. ``logging`` is CoreScope's
-# to avoid on processes and mp-pool; concurrent.futures imports it itself on process-pool.
-HEAVY = ("psutil", "json", "asyncio", "argparse", "secrets", "http", "engine.run",
+# run thread and everything outside the worker's core, the window; typing (annotations only),
+# hashlib and hmac (the event socket's handshake, a file task's module name: not any more).
+# ``logging`` is CoreScope's to avoid on processes and mp-pool; concurrent.futures imports it
+# itself on process-pool.
+HEAVY = ("psutil", "json", "asyncio", "argparse", "secrets", "http", "typing", "hashlib",
+         "hmac", "engine.run",
          "engine.cli", "engine.figures", "engine.files", "engine.backends.base",
          "engine.backends.processes", "engine.backends.registry", "gui", "PySide6", "numpy")
 

@@ -5,13 +5,12 @@ small chunks and calls ``checkpoint()`` between them. Work is counted in units �
 megabytes hashed, files written — never "spin for 100 ms": a time-based busy loop finishes on time
 no matter how long it waited for the GIL, which would hide exactly what CoreScope exists to show.
 
-asyncio, urllib and ctypes are imported inside the tasks that use them: every spawned worker
-imports this module, and those three alone add ~60 ms to each process start.
+asyncio, urllib, ctypes and hashlib are imported inside the tasks that use them: every spawned
+worker imports this module, and those alone add ~60 ms to each process start.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import tempfile
@@ -54,6 +53,8 @@ _BUFFER = bytes(range(256)) * (_HASH_CHUNK // 256)
 
 def hash_data(mb: int = 768) -> str:
     """SHA-256 over ``mb`` MiB. hashlib drops the GIL for large updates, so threads scale here."""
+    import hashlib  # imported once per worker, by the first hash task (~3 ms) — not by all
+
     h = hashlib.sha256()
     for _ in range(mb):
         checkpoint()

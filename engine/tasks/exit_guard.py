@@ -19,7 +19,11 @@ import os
 import sys
 import threading
 from types import TracebackType
-from typing import NoReturn
+
+# typing.TYPE_CHECKING's value, without importing typing (~3 ms for every spawned worker).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 _lock = threading.Lock()
 _users = 0
