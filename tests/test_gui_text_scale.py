@@ -99,7 +99,7 @@ def test_every_plot_header_stays_one_line_and_keeps_its_whole_legend_one_hover_a
         assert legend.height() <= 2 * line, (type(panel).__name__, legend.height(), line)
         # Every key is either drawn or named in the tooltip.
         drawn, tip = plain(drawn_html(legend)), legend.toolTip()
-        for entry in map(plain, legend._entries):
+        for entry in map(plain, legend.entries):
             assert entry in drawn or entry in tip, (type(panel).__name__, entry, drawn, tip)
     cpu = window.plots.cpu_plot
     assert "whole machine" in cpu.legend_text()  # the whole legend, whatever fits
@@ -172,3 +172,30 @@ def test_plots_share_the_height_left_after_their_headers(qtbot, tmp_path, point_
 
     ratio = data_height(plots.timeline) / data_height(plots.cpu_plot)
     assert 1.2 <= ratio <= 1.8, ratio  # 45 : 30, as the shares say
+
+
+def test_at_twice_the_text_the_compare_page_keeps_one_line_legends_and_a_short_lesson(
+        qtbot, tmp_path):
+    window = _live_window_at(qtbot, tmp_path, 22)
+    window.show_page("compare")
+    window.lesson_banner.show()
+    window.lesson_banner.point.setText("word " * 200)
+    qtbot.wait(100)
+    page = window.compare_view
+    for legend in (page.legend, page.strip_legend):
+        assert legend.height() <= 2 * legend.fontMetrics().height()
+    # The strips' colour key is the one kept when only one fits.
+    from gui.pages.compare import STRIP_LEGEND
+    from gui.plots.legend import Legend
+
+    alone = Legend()
+    qtbot.addWidget(alone)
+    alone.set_entries(STRIP_LEGEND, " · ")
+    alone.show()
+    alone.resize(int(alone._width_of(STRIP_LEGEND[0] + " · +1 more")) + 8, 40)
+    qtbot.wait(10)
+    assert alone.shown == 1 and "100 %" in plain(drawn_html(alone))
+    assert "seconds since each run's start" in alone.toolTip()
+    # A lesson's words take at most two lines at 2× (the rest scrolls), not four.
+    words = window.lesson_banner.words
+    assert words.height() <= 2 * words.fontMetrics().lineSpacing() + 8

@@ -44,12 +44,14 @@ from gui.pages.speedup_chart import SpeedupChart
 from gui.palette import ERROR_STYLE
 from gui.panels.backend_list import BackendList, StartMethodButton
 from gui.plots import TaskEvent
+from gui.plots.legend import Legend
 from gui.plots.style import set_left_width
 
 # The time axis's title does not fit under the stacked rows at 720 px, so its unit is named here.
-STRIP_LEGEND = ("x: seconds since each run's start · strips: CPU per core, "
-                "<span style='background:#00204C;color:white'>&nbsp;0 %"
-                "&nbsp;</span><span style='background:#FFEA46'>&nbsp;100 %&nbsp;</span>")
+# The strips' colour key first: where only one fits, it is the one a reader cannot guess.
+STRIP_LEGEND = ["strips: CPU per core, <span style='background:#00204C;color:white'>&nbsp;0 %"
+                "&nbsp;</span><span style='background:#FFEA46'>&nbsp;100 %&nbsp;</span>",
+                "x: seconds since each run's start"]
 # Lane names longer than this are elided: the rows' timelines need the room more.
 _MAX_LANE_NAME_PX = 220
 # A timeline narrower than this, right of its names, no longer shows who was slow.
@@ -123,10 +125,11 @@ class CompareView(QWidget):
         self.stop_button.setEnabled(False)
         self.status = QLabel("Check backends and press Compare.")
         self.status.setWordWrap(True)
-        self.legend = QLabel()
-        self.legend.setWordWrap(True)
-        self.strip_legend = QLabel(STRIP_LEGEND)
-        self.strip_legend.setWordWrap(True)
+        # One line each, whatever the text size: what does not fit is "+N more", named in the
+        # tooltip (wrapped, they took three lines of a 720-pixel screen at 2× text).
+        self.legend = Legend()
+        self.strip_legend = Legend()
+        self.strip_legend.set_entries(STRIP_LEGEND, " · ")
         self.rows: list[CompareRow] = []
         self.results: list[RunResult] = []
         self._font_size = 11
@@ -176,8 +179,6 @@ class CompareView(QWidget):
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addLayout(top)
         layout.addWidget(self.status)
-        # Both legends wrap: at large text a fixed-width one squeezed the status into a
-        # column one word wide that took a third of a 720-px screen.
         legends = QHBoxLayout()
         legends.addWidget(self.legend, 3)
         legends.addWidget(self.strip_legend, 2)
@@ -237,7 +238,7 @@ class CompareView(QWidget):
         self._origin = origin
         self.rows[index].begin(origin, run.config.workload.task_names)
         if index == 0:
-            self.legend.setText(self.rows[0].legend_html())
+            self.legend.set_entries(self.rows[0].legend_entries())
         self.status.setText(f"{index + 1}/{total}: {label} running …")
 
     def task_events(self, events: list[TaskEvent]) -> None:
@@ -287,7 +288,7 @@ class CompareView(QWidget):
             for row, result in zip(self.rows, results):
                 row.replay(result)
             if self.rows:
-                self.legend.setText(self.rows[0].legend_html())
+                self.legend.set_entries(self.rows[0].legend_entries())
         self.results = with_baselines(results)
         if rebuild:
             self.status.setStyleSheet("")

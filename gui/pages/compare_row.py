@@ -259,8 +259,8 @@ class CompareRow(QWidget):
         # side by side in one narrow row would run into each other.
         item.getAxis("left").showLabel(False)
 
-    def legend_html(self) -> str:
-        return self.timeline.legend.text()
+    def legend_entries(self) -> list[str]:
+        return self.timeline.legend.entries
 
     @staticmethod
     def colour(index: int) -> str:

@@ -115,8 +115,11 @@ class LessonBanner(QFrame):
             self._fit_words()
 
     def _fit_words(self) -> None:
-        # At most four lines of the current text size: the pages below keep their room.
-        self.words.setMaximumHeight(4 * self.fontMetrics().lineSpacing() + 8)
+        # At most four lines of the current text size, two from 1.5× the default: the pages
+        # below keep their room (at 2× in a 720-pixel window four lines left the Compare page
+        # a sliver for its rows); the rest scrolls.
+        lines = 4 if self.font().pointSize() < 17 else 2
+        self.words.setMaximumHeight(lines * self.fontMetrics().lineSpacing() + 8)
 
     def above(self, pages: QWidget) -> QWidget:
         """The banner over ``pages`` in one column: a lesson's words above what they are

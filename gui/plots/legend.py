@@ -9,9 +9,10 @@ away, in the tooltip, and in ``text()`` for tests and accessibility.
 
 from __future__ import annotations
 
+import html
 import re
 
-from PySide6.QtCore import QEvent, QSize
+from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QResizeEvent, QTextDocument
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
@@ -19,8 +20,8 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 GAP = "&nbsp;&nbsp; "
 
 
-def plain(html: str) -> str:
-    return re.sub(r"<[^>]+>", "", html.replace("&nbsp;", " ")).strip()
+def plain(rich: str) -> str:
+    return re.sub(r"<[^>]+>", "", rich.replace("&nbsp;", " ")).strip()
 
 
 class Legend(QLabel):
@@ -53,14 +54,18 @@ class Legend(QLabel):
     def text(self) -> str:  # the whole legend, not only what fits
         return self._sep.join(self._entries)
 
+    @property
+    def entries(self) -> list[str]:
+        return list(self._entries)
+
     def setToolTip(self, tip: str) -> None:  # noqa: N802 — kept, the hidden entries added to it
         self._tip = tip
         self._fit()
 
     # -- fitting ---------------------------------------------------------------------------------
-    def _width_of(self, html: str) -> float:
+    def _width_of(self, rich: str) -> float:
         self._doc.setDefaultFont(self.font())
-        self._doc.setHtml(html)
+        self._doc.setHtml(rich)
         return self._doc.idealWidth()
 
     def _choices(self) -> list[tuple[str, list[str]]]:
@@ -78,9 +83,13 @@ class Legend(QLabel):
     def _fit(self) -> None:
         room = self.contentsRect().width()
         choices = self._choices() if self._entries else [("", [])]
+        if len(self._entries) == 1:  # a message, not keys: cut at its end rather than "+1 more"
+            whole = self._entries[0]
+            cut = self.fontMetrics().elidedText(plain(whole), Qt.TextElideMode.ElideRight, room)
+            choices = [(whole, []), (html.escape(cut), [] if cut == plain(whole) else [whole])]
         shown_html, left_out = next(
-            ((html, out) for html, out in choices if self._width_of(html) <= room),
-            ("…", self._entries))
+            ((text, out) for text, out in choices if self._width_of(text) <= room),
+            choices[-1] if len(self._entries) == 1 else ("…", self._entries))
         super().setText(shown_html)
         self.shown = len(self._entries) - len(left_out)
         hidden = ", ".join(plain(e) for e in left_out)
