@@ -555,8 +555,10 @@ def test_sigterm_and_sighup_cancel_keep_what_was_measured_and_exit_128_plus_n(tm
 @pytest.mark.parametrize("backend", ["process-pool", "mp-pool", "processes", "joblib", "dask"])
 @pytest.mark.parametrize("sig", ["SIGINT", "SIGHUP"])
 def test_a_group_signal_on_a_process_backend(tmp_path, launch, backend, sig):
-    """The CLI's own part: exit 128 + n, its line last, no worker left, no temp file. The
-    workers get the signal too; whether they stay quiet is the engine's part (the end)."""
+    """Exit 128 + n, one line on stderr, no worker left, no temp file. Every process of the
+    run gets the signal too, as from a terminal: workers, and multiprocessing's and loky's
+    helpers, which used to die of a SIGHUP and print tracebacks (engine.backends._child
+    .hangup_blocked)."""
     pytest.importorskip({"joblib": "joblib", "dask": "distributed"}.get(backend, "os"))
     proc = launch(["run", "--backend", backend, *SLEEPY], tmp_path)
     proc.watch(line="workload:")
@@ -568,12 +570,6 @@ def test_a_group_signal_on_a_process_backend(tmp_path, launch, backend, sig):
     assert err.strip().splitlines()[-1].startswith(
         "corescope: interrupted" if sig == "SIGINT" else "corescope: hung up"), err
     assert not alive and not _leftover_temp_files(proc.proc.pid, tmp_path)
-    # Waits for the engine: dask's worker processes print KeyboardInterrupt tracebacks on a
-    # group SIGINT (and its cluster warns when its dashboard port is taken), and
-    # multiprocessing's resource tracker (it ignores SIGINT and SIGTERM, not SIGHUP) dies of
-    # a group SIGHUP, then warns and prints KeyError tracebacks.
-    if len(err.strip().splitlines()) > 1 and (backend == "dask" or sig == "SIGHUP"):
-        pytest.xfail("other processes' output on a group signal: waits for the engine's fix")
     assert len(err.strip().splitlines()) == 1, err
 
 

@@ -14,13 +14,14 @@ Live events travel from each worker to the engine over a connection of its own
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.context
 import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from engine.backends._socket_events import EventSink
 from engine.backends.start_methods import default_start_method
@@ -102,6 +103,31 @@ def bounded(call: Callable[[], object], timeout_s: float) -> bool:
     not. The call goes on in its daemon thread if it is late.
     """
     return in_background(call).wait(timeout_s)
+
+
+@contextlib.contextmanager
+def hangup_blocked() -> Iterator[None]:
+    """Start helper processes inside this block to make them immune to a terminal's SIGHUP.
+
+    multiprocessing's resource tracker and fork server, and loky's tracker, ignore Ctrl-C but
+    not SIGHUP, which a closing terminal sends to the whole process group: they died of it,
+    and the tracker's death printed warnings and KeyError tracebacks on the user's terminal.
+    A signal blocked in the thread that starts a process stays blocked in that process (the
+    mask survives fork and exec), and these helpers unblock only SIGINT and SIGTERM. The
+    engine answers SIGHUP itself and then ends the helpers. A no-op where there is no SIGHUP.
+    """
+    import signal
+
+    hup = getattr(signal, "SIGHUP", None)
+    if hup is None or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {hup})
+    try:
+        yield
+    finally:
+        if hup not in before:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {hup})
 
 
 def ignore_terminal_signals() -> None:
@@ -205,11 +231,13 @@ def helpers_settle(start_method: str) -> None:
     running, and wait until they are idle: what a long-lived program's helpers are."""
     from multiprocessing import forkserver, resource_tracker
 
-    resource_tracker.ensure_running()
+    with hangup_blocked():
+        resource_tracker.ensure_running()
     pids = [getattr(resource_tracker._resource_tracker, "_pid", None)]
     if start_method == "forkserver":
         _preload_in_forkserver()
-        forkserver.ensure_running()
+        with hangup_blocked():
+            forkserver.ensure_running()
         pids.append(getattr(forkserver._forkserver, "_forkserver_pid", None))
     deadline = time.monotonic() + SETTLE_S
     for pid in pids:

@@ -16,7 +16,7 @@ import importlib.util
 import os
 import threading
 
-from engine.backends._child import bounded, init_worker, run_in_worker
+from engine.backends._child import bounded, hangup_blocked, init_worker, run_in_worker
 from engine.backends._socket_events import EventListener
 from engine.backends.base import Availability, Backend, RunContext
 from engine.workload import TaskInstance
@@ -151,7 +151,8 @@ def _start_loky_tracker_quietly() -> None:
     saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(null, 2)
-        resource_tracker.ensure_running()
+        with hangup_blocked():  # and out of reach of a closing terminal's SIGHUP
+            resource_tracker.ensure_running()
     finally:
         os.dup2(saved, 2)
         os.close(saved)
