@@ -187,6 +187,19 @@ def test_an_old_file_without_gil_samples_opens_and_a_bad_one_is_refused(primes_o
         session.parse(json.dumps(doc))
 
 
+@needs_py_spy
+def test_a_file_with_its_gil_samples_out_of_order_gives_the_same_shares(primes_on_threads):
+    # The shares are counted by bisecting the samples in time; a file edited or merged by
+    # hand may list them in any order.
+    doc = document([primes_on_threads], primes_on_threads.machine)
+    in_order = session.parse(json.dumps(doc)).runs[0]
+    doc["runs"][0]["gil"]["samples"].reverse()
+    shuffled = session.parse(json.dumps(doc)).runs[0]
+    assert [gil_share(shuffled, r) for r in shuffled.records] == \
+        [gil_share(in_order, r) for r in in_order.records]
+    assert any(gil_share(in_order, r) is not None for r in in_order.records)
+
+
 def _with_samples(holders_of):
     """The made-up run of test_explain (4 threads, each task the whole second) with a GIL
     reading every 10 ms, held by ``holders_of(k)``."""

@@ -6,6 +6,7 @@ samples, and a share over any window (a task, the run) is a count over them.
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from dataclasses import dataclass
 
@@ -16,8 +17,17 @@ from engine.records import GilSample, TaskRecord
 MIN_SAMPLES = 5
 
 
-def _window(samples: tuple[GilSample, ...], lo: float, hi: float) -> list[GilSample]:
-    return [s for s in samples if lo <= s.t <= hi]
+def _window(samples: tuple[GilSample, ...], lo: float, hi: float) -> tuple[GilSample, ...]:
+    """The samples taken from ``lo`` to ``hi``, both included. Samples are in time order (the
+    probe's, and a session file's, which its reader keeps sorted), so this is two bisections,
+    not a scan: --json, the trace and the explanation each ask once per task, and an hour's
+    run holds 36,000 samples (a scan per task took 0.7 ms, 1.5 s for 2,000 tasks)."""
+    start = bisect.bisect_left(samples, lo, key=_time)
+    return samples[start:bisect.bisect_right(samples, hi, lo=start, key=_time)]
+
+
+def _time(sample: GilSample) -> float:
+    return sample.t
 
 
 def gil_share(result: RunResult, record: TaskRecord) -> float | None:

@@ -237,6 +237,7 @@ def _gil_samples(r: Reader, window: _Window) -> tuple[tuple[GilSample, ...], flo
                 or not isinstance(tid, int) or not 0 <= tid <= MAX_OS_ID):
             raise gil.fail("samples", "must hold [time, thread id] pairs inside the run")
         out.append(GilSample(float(t), tid))
+    out.sort(key=lambda s: s.t)  # as taken; engine.figures.gil bisects them by time
     return tuple(out), probe_cpu
 
 

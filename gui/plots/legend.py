@@ -68,29 +68,28 @@ class Legend(QLabel):
         self._doc.setHtml(rich)
         return self._doc.idealWidth()
 
-    def _choices(self) -> list[tuple[str, list[str]]]:
-        """What could be shown, longest first: (html, the entries it leaves out)."""
+    def _choices(self, room: int) -> list[tuple[str, list[str]]]:
+        """What could be shown, longest first: (rich text, the entries it leaves out)."""
         entries, keep = self._entries, self._keep
         out: list[tuple[str, list[str]]] = [(self.text(), [])]
+        if len(entries) == 1:  # a message, not keys: cut at its end rather than "+1 more"
+            cut = self.fontMetrics().elidedText(plain(entries[0]), Qt.TextElideMode.ElideRight,
+                                                room)
+            return [*out, (html.escape(cut), [] if cut == plain(entries[0]) else entries)]
         for tail in ([entries[len(entries) - keep:]] if keep else []) + [[]]:
             head = entries[:len(entries) - len(tail)]
-            for k in range(len(head) - 1 if not tail else len(head) - 1, -1, -1):
-                left_out = entries[k:len(entries) - len(tail)]
-                more = f"+{len(left_out)} more"
-                out.append((self._sep.join([*head[:k], more, *tail]), left_out))
-        return out
+            for k in range(len(head) - 1, -1, -1):
+                left_out = head[k:]
+                out.append((self._sep.join([*head[:k], f"+{len(left_out)} more", *tail]),
+                            left_out))
+        return [*out, ("…", entries)]  # shown, cut, when not even "+N more" fits
 
     def _fit(self) -> None:
         room = self.contentsRect().width()
-        choices = self._choices() if self._entries else [("", [])]
-        if len(self._entries) == 1:  # a message, not keys: cut at its end rather than "+1 more"
-            whole = self._entries[0]
-            cut = self.fontMetrics().elidedText(plain(whole), Qt.TextElideMode.ElideRight, room)
-            choices = [(whole, []), (html.escape(cut), [] if cut == plain(whole) else [whole])]
-        shown_html, left_out = next(
-            ((text, out) for text, out in choices if self._width_of(text) <= room),
-            choices[-1] if len(self._entries) == 1 else ("…", self._entries))
-        super().setText(shown_html)
+        choices = self._choices(room)
+        shown, left_out = next(((text, out) for text, out in choices
+                                if self._width_of(text) <= room), choices[-1])
+        super().setText(shown)
         self.shown = len(self._entries) - len(left_out)
         hidden = ", ".join(plain(e) for e in left_out)
         super().setToolTip("\n".join(filter(None, [self._tip, hidden])))

@@ -172,7 +172,8 @@ class PlotPanel(QWidget):
             font.setPointSize(int(size))
         room = self.plot.height() - item.getAxis("bottom").height()
         fits = not text or QFontMetrics(font).horizontalAdvance(text) + 8 <= room
-        axis.showLabel(fits)
+        if axis.label.isVisible() != fits:  # each call re-lays the axis out: only on a change
+            axis.showLabel(fits)
         self.unit.setText(f" ({text})")
         self.unit.setVisible(not fits and self.axis_is_unit)
 
