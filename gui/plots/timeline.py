@@ -365,9 +365,14 @@ class Timeline(PlotPanel):
         font = QFont()
         font.setPointSize(point_size)
         self.hint.setFont(font)
+        self._place_hint()
 
     def _place_hint(self) -> None:
         rect = self.plot.getPlotItem().getViewBox().boundingRect()
+        # Wrapped to the view (at 2× text the two lines ran past both of its edges).
+        self.hint.setTextWidth(-1)
+        natural = self.hint.textItem.boundingRect().width()
+        self.hint.setTextWidth(min(natural, max(50.0, rect.width() - 16)))
         self.hint.setPos(rect.center())
 
     # -- queries (hover, tests) ------------------------------------------------------------------

@@ -84,8 +84,10 @@ class WorkerCpuPlot(PlotPanel):
         one_core = pg.InfiniteLine(100, angle=0, label="one core",
                                    pen=pg.mkPen(palette.FOREGROUND, width=1,
                                                 style=Qt.PenStyle.DotLine),
+                                   # Under the line: above it, a short plot (large text, or
+                                   # the timeline's larger share) cut the words off at its top.
                                    labelOpts={"position": 0.03, "color": palette.FOREGROUND,
-                                              "anchors": [(0, 1), (0, 1)]})
+                                              "anchors": [(0, 0), (0, 0)]})
         item.addItem(one_core)
         self._one_core = one_core
         self.sum_curve = pg.PlotDataItem(pen=pg.mkPen(palette.TOTAL, width=2), antialias=False,
