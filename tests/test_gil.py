@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
 import threading
 import time
@@ -107,6 +108,21 @@ def test_a_py_spy_refused_by_ptrace_says_how_to_allow_it(monkeypatch, tmp_path):
     notes = [n for n in again.notes if "GIL" in n]
     assert len(notes) == 1 and "Permission Denied" in notes[0] and "Restart" in notes[0]
     assert not (tmp_path / "asked").exists()
+
+
+@needs_py_spy
+def test_a_run_started_with_ctrl_c_ignored_ends_without_waiting_for_its_probe():
+    # A shell's `cmd &` (a script, a CI job) starts cmd with SIGINT ignored, and everything it
+    # starts inherits that: a probe stopped by SIGINT then outlived every thread run by the
+    # 2 s wait before its SIGKILL (fifteen cancel tests failed at once in CI that way).
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        result = run_on("threads", "sleep", 2, 2, seconds=0.3)
+        after_end = time.perf_counter() - result.t_end  # engine.clock is perf_counter
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert result.ok and not [n for n in result.notes if "GIL" in n], result.notes
+    assert after_end < 1.5, after_end  # the probe's stop, the sweep, the result
 
 
 def test_the_lane_can_be_turned_off(monkeypatch):

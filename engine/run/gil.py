@@ -7,7 +7,7 @@
     reader thread ◄── pipe, "<t> <tid>" lines ◄─ a line per dump ◄────────── holder's tid
       ├► on_sample(GilSample)  (the run's EventBuffer: the window draws the lane live)
       └► samples()             (the result's, once stopped)
-    stop() ── SIGINT to the probe's group, bounded wait, then SIGKILL; the reader sees EOF
+    stop() ── SIGTERM to the probe's group, bounded wait, then SIGKILL; the reader sees EOF
 
 Only for backends whose workers are threads of this process (``GIL_BACKENDS``): there the
 CPU ÷ wall figure can only hint at the GIL; this measures it. The probe runs in a process of
@@ -52,8 +52,8 @@ GIL_BACKENDS = frozenset({"threads", "thread-pool", "asyncio", "sequential"})
 # A dump costs ~15 ms of CPU (py-spy finds the interpreter afresh each time), so 10 Hz takes
 # 0.15 of a core; bench/bench_gil.py measures what that costs a run (docs/benchmarks.md).
 INTERVAL_S = 0.1
-# A probe that ignores SIGINT this long is killed. Stopping normally takes a few ms; a dump in
-# flight dies with the probe (same process group).
+# A probe that has not ended this long after SIGTERM is killed. Stopping normally takes a few
+# ms; a dump in flight dies with the probe (same process group).
 STOP_WAIT_S = 2.0
 # 10 Hz for two days and more; a longer run keeps its first samples.
 MAX_SAMPLES = 2_000_000
@@ -181,7 +181,10 @@ class GilSampler:
         return None
 
     def stop(self) -> None:
-        """End the probe (bounded: SIGINT, then SIGKILL) and read its samples. Idempotent."""
+        """End the probe (bounded: SIGTERM, then SIGKILL) and read its samples. Idempotent.
+
+        SIGTERM, not SIGINT: an engine started by a shell's ``cmd &`` has SIGINT ignored, and
+        so would its probe (engine/run/gil_probe.py)."""
         import psutil
 
         proc, self._proc = self._proc, None
@@ -197,7 +200,7 @@ class GilSampler:
         except psutil.Error:
             kids = []
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGINT)
+            os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(STOP_WAIT_S)
         except subprocess.TimeoutExpired:

@@ -21,13 +21,17 @@ is unchanged (two threads taking turns on the GIL show as two overlapping 5 s sp
 speedscope and raw outputs are per-thread sample counts without timestamps. A dump costs
 ~15 ms of CPU, so rounds are paced at INTERVAL_S (10 Hz by default).
 
-SIGINT (sent to the probe's whole process group) ends it; a dump in flight dies with it.
+SIGTERM (sent to the probe's whole process group) ends it; a dump in flight dies with it.
+Not SIGINT: a process started by a shell's ``cmd &`` (a script, a CI job) has SIGINT ignored,
+everything it starts inherits that, and Python then leaves it ignored — so a SIGINT-stopped
+probe outlived every thread-backend run by the engine's whole 2 s wait before its SIGKILL.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -45,7 +49,7 @@ def _holder(text: str) -> int:
 
 def _dump(cmd: list[str]) -> subprocess.CompletedProcess[str]:
     """One dump, always reaped. (``subprocess.run`` gives up waiting 0.25 s after a Ctrl-C and
-    leaves the child unreaped; py-spy finishes its dump on SIGINT, so it outlived the probe.)"""
+    leaves the child unreaped; py-spy finishes its dump on a signal, so it outlived the probe.)"""
     try:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     except OSError as exc:
@@ -71,7 +75,14 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _stop(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt  # the same way out as Ctrl-C: the dump in flight is reaped
+
+
 def main(argv: list[str]) -> int:
+    signal.signal(signal.SIGTERM, _stop)
+    # Inherited as blocked from a thread that had it blocked, it would never arrive.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     py_spy, pid, interval = argv[0], int(argv[1]), float(argv[2])
     cmd = [py_spy, "dump", "--pid", str(pid), "--nonblocking", "--json"]
     first, failures = True, 0
