@@ -17,8 +17,6 @@ stop it.
 
 from __future__ import annotations
 
-import traceback
-
 from engine.records import TaskError
 
 # typing.TYPE_CHECKING's value, without importing typing (~3 ms for every spawned worker).
@@ -103,6 +101,8 @@ def _bounded_text(text: str, limit: int) -> str:
 
 def exception_traceback(exc: BaseException, name: str, message: str) -> str:
     """The formatted traceback; if formatting fails, the frames that can be formatted."""
+    import traceback  # here: every worker imports this module, few of them format a traceback
+
     try:
         return _bounded_text(plain("".join(
             traceback.format_exception(type(exc), exc, exc.__traceback__))), TRACEBACK_CHARS)

@@ -8,7 +8,8 @@ the workers' own CPU. The tuples hold only built-in types (str, int, float, None
 imports no class and runs no ``__setstate__``.
 
 Every path that carries events between processes (``engine.backends._socket_events``, Dask's
-event topic) goes through ``encode``/``decode``; the records themselves stay dataclasses.
+event topic) goes through ``encode``/``decode``; the records themselves stay
+``engine.values.frozen`` records.
 """
 
 from __future__ import annotations

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 from engine.tasks import ParamError, TaskRef, TaskSpec, get_task
 from engine.tasks.custom import accepted_names, check_call, parse_value
 from engine.tasks.params import resolve_params
+from engine.values import frozen
 
 # typing.TYPE_CHECKING's value, without importing typing (~3 ms for every spawned worker).
 TYPE_CHECKING = False
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 MAX_INSTANCES = 100_000
 
 
-@dataclass(frozen=True)
+@frozen
 class TaskInstance:
     """One unit of work as a worker receives it (picklable: a reference, not a function)."""
 
@@ -39,14 +39,14 @@ class TaskInstance:
     def stamped(self, submitted: float) -> TaskInstance:
         """This instance as handed to a worker at clock reading ``submitted``.
 
-        Built directly rather than with ``dataclasses.replace`` (10 µs a task, which walks the
+        Built directly rather than with ``engine.values.replace`` (10 µs a task, which walks the
         fields by name): ``tests/test_workload.py`` checks that every field is carried over.
         """
         return TaskInstance(self.id, self.name, self.index, self.ref, self.params, submitted,
                             self.timeout_s)
 
 
-@dataclass(frozen=True)
+@frozen
 class WorkItem:
     spec: TaskSpec
     params: Mapping[str, Any]
@@ -57,7 +57,7 @@ class WorkItem:
         return f"{self.count} × {self.spec.name}({shown})"
 
 
-@dataclass(frozen=True)
+@frozen
 class Workload:
     items: tuple[WorkItem, ...]
     timeout_s: float | None = None
@@ -96,14 +96,14 @@ class Workload:
                           for i in self.items], "timeout_s": self.timeout_s}
 
 
-@dataclass
 class _Settings:
     """``--set`` values: ``key=value`` applies to every task that accepts ``key``;
-    ``task.key=value`` to that one task only."""
+    ``task.key=value`` to that one task only. ``used``: the keys some task took."""
 
-    raw: Mapping[str, str]
-    task_names: Sequence[str]
-    used: set[str] = field(default_factory=set)
+    def __init__(self, raw: Mapping[str, str], task_names: Sequence[str]) -> None:
+        self.raw = raw
+        self.task_names = task_names
+        self.used: set[str] = set()
 
     def _target(self, key: str) -> tuple[str | None, str]:
         scope, dot, short = key.rpartition(".")

@@ -72,7 +72,9 @@ def test_sleeping_tasks_on_a_quiet_machine_mostly_waited():
 def free_threaded(result: RunResult) -> RunResult:
     import dataclasses
 
-    machine = dataclasses.replace(MACHINE, free_threaded_build=True, gil_enabled=False)
+    from engine import values
+
+    machine = values.replace(MACHINE, free_threaded_build=True, gil_enabled=False)
     return dataclasses.replace(result, machine=machine)
 
 

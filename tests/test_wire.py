@@ -7,7 +7,6 @@ that stops hearing every worker after one was killed.
 
 from __future__ import annotations
 
-import dataclasses
 import multiprocessing
 import os
 import pickle
@@ -18,7 +17,7 @@ import time
 
 import pytest
 
-from engine import wire
+from engine import values, wire
 from engine.backends._child import process_run_ended, process_run_started
 from engine.backends._socket_events import EventListener, EventSink, _Frames
 from engine.records import TaskError, TaskRecord, TaskStarted, TaskStatus, WorkerId
@@ -66,8 +65,8 @@ def test_bytes_that_are_not_an_event_raise() -> None:
 def test_stamped_carries_every_field_of_the_instance() -> None:
     """``stamped`` is built field by field for speed: one added later must not be dropped."""
     inst = TaskInstance(5, "primes", 2, TaskRef("primes"), {"n": 10}, 0.0, timeout_s=3.5)
-    assert inst.stamped(42.0) == dataclasses.replace(inst, submitted=42.0)
-    assert [f.name for f in dataclasses.fields(TaskInstance)] == [
+    assert inst.stamped(42.0) == values.replace(inst, submitted=42.0)
+    assert list(values.fields(TaskInstance)) == [
         "id", "name", "index", "ref", "params", "submitted", "timeout_s"], (
         "a new TaskInstance field: carry it over in TaskInstance.stamped")
 

@@ -19,13 +19,17 @@ from engine.workload import build_workload
 
 # Heavy, and needed by no task: the CPU sampler's psutil, the CLI's argparse and json, the
 # run thread and everything outside the worker's core, the window; typing (annotations only),
-# hashlib and hmac (the event socket's handshake, a file task's module name: not any more).
-# ``logging`` is CoreScope's to avoid on processes and mp-pool; concurrent.futures imports it
-# itself on process-pool.
+# hashlib and hmac (the event socket's handshake, a file task's module name: not any more);
+# dataclasses with the inspect, ast and dis it imports (~10 ms: the records are
+# ``engine.values.frozen`` classes) and traceback (formatted only for a task that failed).
 HEAVY = ("psutil", "json", "asyncio", "argparse", "secrets", "http", "typing", "hashlib",
-         "hmac", "engine.run",
+         "hmac", "dataclasses", "inspect", "engine.run",
          "engine.cli", "engine.figures", "engine.files", "engine.backends.base",
          "engine.backends.processes", "engine.backends.registry", "gui", "PySide6", "numpy")
+# Heavy too, but imported by the pool itself where it is not listed: concurrent.futures imports
+# logging and traceback, multiprocessing.pool traceback.
+NOT_THE_POOLS = {"processes": ("logging", "traceback"), "mp-pool": ("logging",),
+                 "process-pool": ()}
 
 PROBE = '''
 import sys
@@ -51,7 +55,7 @@ def _run(tmp_path, backend, start_method, names):
 ])
 def test_a_worker_imports_nothing_heavy_before_or_while_running_a_task(tmp_path, backend,
                                                                        start_method):
-    names = HEAVY if backend == "process-pool" else (*HEAVY, "logging")
+    names = (*HEAVY, *NOT_THE_POOLS[backend])
     result = _run(tmp_path, backend, start_method, names)
     assert [r.result for r in result.records] == ["'none'"]
 

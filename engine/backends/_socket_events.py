@@ -22,7 +22,7 @@ Each event is one synchronous write (a few µs, no round trip), so a worker that
 after sending ("started", then the ``crash`` task) has already delivered it; and one connection
 per process keeps that worker's events in order: its "finished" always arrives before its next
 "started". Workers connect when they start (the pools' initializer), or on their first event.
-Events travel as tuples of built-ins (``engine.wire``), a third of a pickled dataclass's cost.
+Events travel as tuples of built-ins (``engine.wire``), a third of a pickled record's cost.
 
 The socket is a Unix socket in a temp dir named by the engine's pid (``corescope-ev-PID-…``),
 so a killed app's dirs can be told apart and swept at the next start; 127.0.0.1 where there is
@@ -38,11 +38,11 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from multiprocessing.connection import Client, Connection, Listener
 
 from engine import wire
 from engine.records import TaskRecord, TaskStarted
+from engine.values import frozen
 
 # typing.TYPE_CHECKING's value, without importing typing (~3 ms for every spawned worker).
 TYPE_CHECKING = False
@@ -78,7 +78,7 @@ def send(address: str, authkey: bytes | None, item: TaskStarted | TaskRecord) ->
     _connect(address, authkey).send_bytes(wire.encode(item))
 
 
-@dataclass(frozen=True)
+@frozen
 class EventSink:
     """The worker's end: where to send events (picklable; handed to every worker)."""
 

@@ -46,7 +46,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from typing import Any
 
 from engine import clock, wire
@@ -66,6 +65,7 @@ from engine.backends.warm import WARM_TIMEOUT_S, warm_up
 from engine.describe import exception_message, type_name
 from engine.hosts import HostCpuTracker, HostReading, HostSampler
 from engine.records import TaskRecord, TaskStarted
+from engine.values import replace
 from engine.worker import run_task
 from engine.workload import TaskInstance
 

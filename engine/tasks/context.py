@@ -9,7 +9,6 @@ In worker processes the token is never set because cancel ends the process inste
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 
 from engine import clock
 
@@ -32,12 +31,17 @@ class TaskTimedOut(Exception):
     """Raised by ``checkpoint()`` when the task ran past its deadline."""
 
 
-@dataclass
 class TaskContext:
-    task_id: int
-    index: int  # position among the instances of the same task name (0-based)
-    cancel: CancelToken | None = None
-    deadline: float | None = None  # on engine.clock
+    """What ``checkpoint()`` and ``current()`` know of the task this thread runs."""
+
+    __slots__ = ("task_id", "index", "cancel", "deadline")
+
+    def __init__(self, task_id: int, index: int, cancel: CancelToken | None = None,
+                 deadline: float | None = None) -> None:
+        self.task_id = task_id
+        self.index = index  # position among the instances of the same task name (0-based)
+        self.cancel = cancel
+        self.deadline = deadline  # on engine.clock
 
 
 _local = threading.local()

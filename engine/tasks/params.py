@@ -8,7 +8,8 @@ refused the same way everywhere, with a message that states the allowed range.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+
+from engine.values import frozen
 
 # typing.TYPE_CHECKING's value, without importing typing (~3 ms for every spawned worker).
 TYPE_CHECKING = False
@@ -20,7 +21,7 @@ class ParamError(ValueError):
     """A parameter value that cannot be used; the message is one line meant for the user."""
 
 
-@dataclass(frozen=True)
+@frozen
 class ParamSpec:
     """One parameter of a task: its type, default, allowed range and meaning."""
 

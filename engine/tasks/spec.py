@@ -6,9 +6,8 @@ functions (``custom``) can both build specs without importing each other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from engine.tasks.params import ParamSpec
+from engine.values import frozen
 
 # typing.TYPE_CHECKING's value, without importing typing (~3 ms for every spawned worker): the
 # aliases are for the type checker only and are plain strings when the code runs.
@@ -33,7 +32,7 @@ class TaskKind:
     CUSTOM = "custom"
 
 
-@dataclass(frozen=True)
+@frozen
 class TaskSpec:
     """One kind of task the user can pick."""
 
@@ -60,7 +59,7 @@ class TaskSpec:
         }
 
 
-@dataclass(frozen=True)
+@frozen
 class TaskRef:
     """How a worker finds a task's code: a built-in name, or a custom spec string."""
 
