@@ -38,8 +38,8 @@ from engine.run.sampler import (
     CoreTimes,
     Counters,
     Memory,
+    ProcessTree,
     TaskTimes,
-    read_child_times,
     read_core_times,
     read_memory,
     read_thread_times,
@@ -55,8 +55,14 @@ _READY_TIMEOUT_S = 15.0
 viewer_pid: int | None = None
 
 
+_tree: ProcessTree | None = None
+
+
 def _own_children() -> TaskTimes:
-    return read_child_times(os.getpid())
+    global _tree
+    if _tree is None or _tree.root != os.getpid():  # kept between samples: see ProcessTree
+        _tree = ProcessTree(os.getpid())
+    return _tree.times()
 
 
 def _own_threads() -> TaskTimes:
