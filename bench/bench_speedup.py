@@ -10,6 +10,13 @@ both sides of each ratio alike. The median over rounds is reported with its rang
 variant's start cost as the run reports it (cold: run start → a worker's first task, the mean;
 warm: pool creation → the last worker's first empty task, outside wall).
 
+Each round also runs a bare ``ProcessPoolExecutor`` (spawn, cold: created when its clock
+starts, ``map`` over the same tasks, shut down), with multiprocessing's helpers already idle as
+the engine has them. Its speedup is what Python itself reached on this machine in that round;
+each variant's "÷ bare" is the bare pool's wall ÷ the variant's, per round, median. On a shared
+2-core machine the speedups swing with the neighbours (1.4–2.2× across rounds of one run); the
+ratio to the bare pool, measured seconds apart, is the steadier figure of CoreScope's own cost.
+
 ``n`` is calibrated first so that one task takes ``--task-s`` seconds alone in this process.
 """
 
@@ -45,6 +52,21 @@ def _timed(func: object, n: int) -> float:
     return time.perf_counter() - t
 
 
+def bare_pool(n: int, tasks: int, workers: int) -> float:
+    """Wall of a bare spawn pool doing the same work: creation → shut down."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from engine.backends._child import helpers_settle
+    from engine.tasks.builtin import primes
+
+    helpers_settle("spawn")  # as the engine starts its runs: the resource tracker up and idle
+    t = time.perf_counter()
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        list(pool.map(primes, [n] * tasks))
+    return time.perf_counter() - t
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--reps", type=int, default=3)
@@ -63,18 +85,26 @@ def main() -> int:
           f"{args.workers} workers, {os.cpu_count()} cores, {args.reps} rounds")
     ratios: dict[tuple[str, bool], list[float]] = {v: [] for v in VARIANTS}
     starts: dict[tuple[str, bool], list[float]] = {v: [] for v in VARIANTS}
+    of_bare: dict[tuple[str, bool], list[float]] = {v: [] for v in VARIANTS}
+    bare_speedups: list[float] = []
     for rep in range(args.reps + 1):  # round 0 warms the helpers and the disk cache
         seq = execute(RunConfig(workload, "sequential"))
+        bare_s = bare_pool(n, args.tasks, args.workers)
+        if rep:
+            bare_speedups.append(seq.wall_s / bare_s)
         for method, warm in VARIANTS:
             result = execute(RunConfig(workload, "process-pool", args.workers, method,
                                        warm=warm))
             assert result.ok, result.problems
             if rep:
                 ratios[(method, warm)].append(seq.wall_s / result.wall_s)
+                of_bare[(method, warm)].append(bare_s / result.wall_s)
                 starts[(method, warm)].append(result.warm_start_s if warm
                                               else worker_start_s(result))
-    print("| start method | start | speedup (median) | range | start cost | target |")
-    print("|---|---|---:|---:|---:|---|")
+    print("| start method | start | speedup (median) | range | ÷ bare | start cost | target |")
+    print("|---|---|---:|---:|---:|---:|---|")
+    print(f"| spawn | cold, bare pool | {statistics.median(bare_speedups):.2f}× | "
+          f"{min(bare_speedups):.2f}–{max(bare_speedups):.2f}× | 1 | — | — |")
     for (method, warm), values in ratios.items():
         target = TARGETS.get((method, warm))
         mid = statistics.median(values)
@@ -82,6 +112,7 @@ def main() -> int:
                                                                else "**missed**")
         print(f"| {method} | {'warm' if warm else 'cold'} | {mid:.2f}× | "
               f"{min(values):.2f}–{max(values):.2f}× | "
+              f"{statistics.median(of_bare[(method, warm)]):.3f} | "
               f"{statistics.median(starts[(method, warm)]) * 1000:.0f} ms | {verdict} |")
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     return 0
