@@ -32,9 +32,10 @@ _events: EventSink | None = None  # where this worker sends its events, set by i
 
 
 # What every CoreScope worker imports before its first task (the engine's records, tasks and
-# event sink: ~35 ms of imports, mostly building dataclasses). A fork server imports them once,
-# so that each worker it forks starts with them loaded, as a bare forkserver worker starts with
-# nothing to import; ``__main__`` is multiprocessing's own default. Harmless under spawn.
+# event sink: ~7 ms of imports since they stopped being dataclasses). A fork server imports
+# them once, so that each worker it forks starts with them loaded, as a bare forkserver worker
+# starts with nothing to import; ``__main__`` is multiprocessing's own default. Harmless under
+# spawn.
 FORKSERVER_PRELOAD = ["__main__", "engine.backends._child"]
 
 
