@@ -71,6 +71,17 @@ def test_stamped_carries_every_field_of_the_instance() -> None:
         "a new TaskInstance field: carry it over in TaskInstance.stamped")
 
 
+def test_a_pickled_instance_comes_back_whole() -> None:
+    """Instances travel to worker processes flat (``TaskInstance.__reduce__``): every field,
+    the custom reference included, must survive, without the TaskRef's class path."""
+    inst = TaskInstance(5, "mine", 2, TaskRef("mine", "pkg.mod:work"), {"n": 10}, 7.25,
+                        timeout_s=3.5)
+    back = pickle.loads(pickle.dumps(inst, pickle.HIGHEST_PROTOCOL))
+    assert back == inst and back.ref.custom == "pkg.mod:work"
+    assert type(back.ref) is TaskRef
+    assert b"TaskRef" not in pickle.dumps(inst, pickle.HIGHEST_PROTOCOL)
+
+
 def _send_events(sink: EventSink, first_id: int, count: int, then_hang: bool) -> None:
     who = WorkerId(multiprocessing.current_process().pid or 0, 0, "w")
     for task_id in range(first_id, first_id + count):
