@@ -213,3 +213,37 @@ def test_sampler_process_keeps_its_rate_while_threads_fight_over_the_gil():
     busy = [sum(s.threads.values()) for s in result.samples if sum(s.threads.values()) > 30]
     assert len(busy) >= 5
     assert 35 < sum(busy) / len(busy) < 130
+
+
+class _Starts:
+    """A run context that only notes which starts reached it, in order."""
+
+    def __init__(self) -> None:
+        self.seen: list[int] = []
+
+    def started(self, event: object) -> None:
+        self.seen.append(event.id)  # type: ignore[attr-defined]
+
+
+def test_process_pool_holds_a_workers_next_start_until_its_previous_task_ended():
+    """process-pool's starts and records travel different paths (event connection, pool
+    result); the timeline must still never see one worker running two tasks."""
+    from engine.backends.process_pool import InOrder
+    from engine.records import TaskStarted
+
+    ctx = _Starts()
+    order = InOrder(ctx)  # type: ignore[arg-type]
+    a, b = WorkerId(10, 10, "a"), WorkerId(20, 20, "b")
+    order.started(TaskStarted(0, "t", 0.0, a))
+    order.started(TaskStarted(1, "t", 1.0, a))  # read before task 0's record: held
+    order.started(TaskStarted(2, "t", 1.0, b))  # another worker is not held up
+    assert ctx.seen == [0, 2]
+    order.ended(0)
+    assert ctx.seen == [0, 2, 1]
+    order.ended(3)  # a record before its own start: RunState made the start from it
+    order.started(TaskStarted(3, "t", 2.0, b))
+    assert ctx.seen == [0, 2, 1]
+    order.started(TaskStarted(4, "t", 3.0, b))  # task 2 never reported (the run ended)
+    assert ctx.seen == [0, 2, 1]
+    order.release_all()
+    assert ctx.seen == [0, 2, 1, 4]

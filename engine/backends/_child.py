@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
+from engine import wire
 from engine.backends._socket_events import EventSink
 from engine.backends.start_methods import default_start_method
 from engine.worker import run_task
@@ -165,6 +166,19 @@ def run_in_worker(inst: TaskInstance) -> None:
     """
     assert _events is not None, "init_worker did not run in this process"
     _events.put(run_task(inst, _events.put))
+
+
+def run_returning_record(inst: TaskInstance) -> bytes:
+    """What ``process-pool`` calls in the worker: "started" goes down the worker's own
+    connection at once (live bars, and which task a dying worker held), the record comes back
+    as the pool's own result, encoded (``engine.wire``).
+
+    The pool sends a result message per task anyway; carrying the record in it spares each
+    task one message on the event connection and the engine one read and wake-up for it. The
+    engine puts the two paths back in order per worker (``process_pool.InOrder``).
+    """
+    assert _events is not None, "init_worker did not run in this process"
+    return wire.encode(run_task(inst, _events.put))
 
 
 def process_main(inst: TaskInstance, events: EventSink) -> None:

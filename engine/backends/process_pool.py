@@ -3,6 +3,12 @@
 A worker that dies breaks the whole executor (CPython raises ``BrokenProcessPool`` for every
 unfinished future); CoreScope shows that as it is: the task on the dead worker and every task
 still queued are marked lost, and the run ends.
+
+A task's two events take two paths: "started" down the worker's own event connection, the
+record back as the pool's result (``_child.run_returning_record``), one message fewer per task
+than sending both on the connection. Two paths can overtake each other: ``InOrder`` holds a
+worker's next "started" until its previous record is in, so the timeline never sees one worker
+running two tasks.
 """
 
 from __future__ import annotations
@@ -13,10 +19,12 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from engine.backends._child import bounded, init_worker, mp_context, run_in_worker
+from engine import wire
+from engine.backends._child import bounded, init_worker, mp_context, run_returning_record
 from engine.backends._socket_events import EventListener
 from engine.backends.base import Backend, RunContext
 from engine.backends.warm import warm_up, warm_workers
+from engine.records import TaskRecord, TaskStarted
 from engine.workload import TaskInstance
 
 
@@ -38,6 +46,52 @@ def end_pool_processes(pool: ProcessPoolExecutor) -> None:
         proc.join(timeout=5)
 
 
+class InOrder:
+    """Each worker's "started" events, passed on only after the record of the task before.
+
+    A worker finishes task k (its record goes into the pool's result queue) and starts task
+    k+1 (its "started" goes down the event connection) microseconds apart; the engine may read
+    the second before the first. Held back, that start is passed on when k's end is reported
+    (``ended``), whatever the end was. The other overtaking, a record before its own start,
+    ``RunState`` already handles (it makes the start from the record).
+    """
+
+    def __init__(self, ctx: RunContext) -> None:
+        self._ctx = ctx
+        self._lock = threading.Lock()
+        self._on_worker: dict[int, int] = {}  # worker pid -> the task last started there
+        self._held: dict[int, TaskStarted] = {}  # task id -> the start that waits for its end
+        self._ended: set[int] = set()
+
+    def started(self, event: TaskStarted) -> None:
+        with self._lock:
+            if event.id in self._ended:
+                return  # its record came first and made its start
+            before = self._on_worker.get(event.worker.pid)
+            if before is not None and before not in self._ended:
+                self._held[before] = event
+                return
+            self._on_worker[event.worker.pid] = event.id
+        self._ctx.started(event)
+
+    def ended(self, task_id: int) -> None:
+        with self._lock:
+            self._ended.add(task_id)
+            after = self._held.pop(task_id, None)
+            if after is not None:
+                self._on_worker[after.worker.pid] = after.id
+        if after is not None:
+            self._ctx.started(after)
+
+    def release_all(self) -> None:
+        """At the run's end: a start still held (its previous task never reported) is passed
+        on, so the task keeps its bar if it is closed as lost or cancelled."""
+        with self._lock:
+            held, self._held = list(self._held.values()), {}
+        for event in held:
+            self._ctx.started(event)
+
+
 SHUTDOWN_S = 10.0  # a healthy shutdown takes milliseconds once the workers are idle or dead
 
 
@@ -49,22 +103,31 @@ class ProcessPoolBackend(Backend):
 
     def run(self, tasks: list[TaskInstance], ctx: RunContext) -> None:
         mp = mp_context(ctx.start_method)
-        listener = EventListener(ctx.started, ctx.finished)
+        order = InOrder(ctx)
+        listener = EventListener(order.started, ctx.finished)
         pool = ProcessPoolExecutor(ctx.workers, mp_context=mp, initializer=init_worker,
                                    initargs=(listener.sink,))
         all_done = threading.Event()
         left = [len(tasks)]
         lock = threading.Lock()
 
-        # Records arrive through the event pump; futures only say when the pool broke. They are
-        # watched with done-callbacks (on the executor's manager thread) rather than by polling
-        # wait(), which re-registers a waiter on every pending future per call and made 2,000
-        # one-millisecond tasks nearly twice as slow as the bare executor.
-        def report(fut: Future[None], inst: TaskInstance) -> None:
-            if fut.cancelled() or ctx.cancel.is_set():
-                pass  # never ran, or we ended its worker: the runner marks it cancelled
-            elif isinstance(fut.exception(), BrokenProcessPool):
-                ctx.lost([inst.id], f"worker process died; pool broken ({fut.exception()})")
+        # Futures are watched with done-callbacks (on the executor's manager thread) rather
+        # than by polling wait(), which re-registers a waiter on every pending future per call
+        # and made 2,000 one-millisecond tasks nearly twice as slow as the bare executor.
+        def report(fut: Future[bytes], inst: TaskInstance) -> None:
+            if not fut.cancelled():
+                exc = fut.exception()
+                if exc is None:
+                    record = wire.decode(fut.result())
+                    assert isinstance(record, TaskRecord), "run_returning_record sends records"
+                    ctx.finished(record)
+                elif isinstance(exc, BrokenProcessPool):
+                    if not ctx.cancel.is_set():  # else we ended its worker: cancelled
+                        ctx.lost([inst.id], f"worker process died; pool broken ({exc})")
+                else:  # the record could not come back (run_task itself never raises)
+                    ctx.lost([inst.id], f"the pool could not return this task's record: "
+                                        f"{type(exc).__name__}: {exc}")
+            order.ended(inst.id)
             with lock:
                 left[0] -= 1
                 if not left[0]:
@@ -77,12 +140,9 @@ class ProcessPoolBackend(Backend):
                 ctx.ready(*warm_workers(lambda: pool.submit(warm_up).result, ctx.workers,
                                         ctx.cancel))
             for inst in tasks:
-                fut = pool.submit(run_in_worker, ctx.submit(inst))
+                fut = pool.submit(run_returning_record, ctx.submit(inst))
                 fut.add_done_callback(functools.partial(report, inst=inst))
             while not all_done.wait(0.05) and not ctx.cancel.is_set():
-                pass
-            # Every future is done; the listener may still be delivering the last records.
-            while not ctx.all_done.wait(0.05) and not ctx.cancel.is_set():
                 pass
         finally:
             if not all_done.is_set():
@@ -95,5 +155,6 @@ class ProcessPoolBackend(Backend):
                 ctx.note(f"the process pool did not shut down within {SHUTDOWN_S:g} s; its "
                          "workers were killed")
             problem = listener.close()
+            order.release_all()
             if problem:
                 ctx.note(problem)
