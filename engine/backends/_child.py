@@ -257,10 +257,10 @@ def helpers_settle(start_method: str) -> None:
     deadline = time.monotonic() + SETTLE_S
     for pid in pids:
         if pid:
-            _wait_idle(pid, deadline)
+            wait_idle(pid, deadline)
 
 
-def _wait_idle(pid: int, deadline: float) -> None:
+def wait_idle(pid: int, deadline: float) -> None:
     """Until ``pid`` sleeps (waiting for its first request) or ``deadline``; Linux's /proc
     shows that. Elsewhere, or once the process is gone, it returns at once: nothing breaks if
     a helper is still starting, the run only shares the cores with it."""

@@ -126,6 +126,13 @@ class Backend(ABC):
         second for Dask) is not a cost of each run, and would skew a comparison's first run."""
         return None
 
+    @classmethod
+    def finish(cls) -> None:
+        """Called once the run's clock has stopped, after every ``prepare``, whatever became
+        of the run: stop what ``prepare`` started for it (a helper process), outside the
+        measured time, as ``prepare`` started it outside."""
+        return None
+
     @abstractmethod
     def run(self, tasks: list[TaskInstance], ctx: RunContext) -> None:
         """Run every task; return when all have ended or the run was cancelled."""

@@ -15,8 +15,16 @@ import contextlib
 import importlib.util
 import os
 import threading
+import time
 
-from engine.backends._child import bounded, hangup_blocked, init_worker, run_in_worker
+from engine.backends._child import (
+    SETTLE_S,
+    bounded,
+    hangup_blocked,
+    init_worker,
+    run_in_worker,
+    wait_idle,
+)
 from engine.backends._socket_events import EventListener
 from engine.backends.base import Availability, Backend, RunContext
 from engine.workload import TaskInstance
@@ -157,6 +165,9 @@ def _start_loky_tracker_quietly() -> None:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(null)
+    pid = getattr(resource_tracker._resource_tracker, "_pid", None)
+    if pid:
+        wait_idle(pid, time.monotonic() + SETTLE_S)
 
 
 def _stop_loky_tracker() -> None:
@@ -198,9 +209,18 @@ class JoblibBackend(Backend):
     def prepare(cls) -> None:
         import warnings
 
+        global _runs_active
+        _runs_active += 1  # first: finish() undoes it whatever fails below
         import joblib  # noqa: F401 — ~0.2 s the first time
 
         _start_workers_in_own_session()
+        _guard_late_unregisters()
+        # loky's tracker starts here, before the clock, and is idle when the clock starts: the
+        # engine stops it after every run ("leave nothing running"), and a helper starting
+        # inside the run would take its start from the workers (as multiprocessing's helpers,
+        # engine.backends._child.helpers_settle). Stopping it is finish()'s, after the clock:
+        # it took 0.10–0.12 s (gc.collect and the tracker's exit) of a 1.8 s run's wall.
+        _start_loky_tracker_quietly()
 
         # A cancel closes joblib's result generator, and joblib warns that tasks "have been
         # cancelled ... adjust the input task iterator": advice for a different program. The
@@ -209,16 +229,19 @@ class JoblibBackend(Backend):
                                 r"|tasks have been successfully executed\s+but not used)",
                                 category=UserWarning, module=r"joblib\.parallel")
 
+    @classmethod
+    def finish(cls) -> None:
+        global _runs_active
+        _runs_active -= 1
+        if not _runs_active:
+            _stop_loky_tracker()
+
     def run(self, tasks: list[TaskInstance], ctx: RunContext) -> None:
         from joblib import Parallel, delayed
 
         if ctx.start_method not in (None, "spawn"):
             ctx.note(f"joblib's loky starts workers its own way; start method "
                      f"{ctx.start_method!r} does not apply")
-        global _runs_active
-        _guard_late_unregisters()
-        _runs_active += 1
-        _start_loky_tracker_quietly()
         _expect_loky_shutdowns()
         listener = EventListener(ctx.started, ctx.finished)
         failure: list[str] = []  # the error's name only: a kept exception's traceback would
@@ -271,9 +294,6 @@ class JoblibBackend(Backend):
             if not bounded(_kill_loky_workers, 15):
                 ctx.note("loky's executor did not shut down within 15 s")
             driver.join(timeout=10)
-            _runs_active -= 1
-            if not _runs_active:
-                _stop_loky_tracker()
             problem = listener.close()
             if problem:
                 ctx.note(problem)

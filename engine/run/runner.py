@@ -259,6 +259,11 @@ class Run:
             state.all_done.set()  # releases the watchdog
             if watchdog is not None:
                 watchdog.join()
+            try:
+                self.backend.finish()
+            except Exception as exc:  # noqa: BLE001 — the run has its result; say what failed
+                problems.append(f"backend {self.backend.name} could not clean up: "
+                                f"{type(exc).__name__}: {exc}")
             if self.backend_class.uses_processes:
                 process_run_ended()
             monitor.stop()  # (stopping twice is harmless)
