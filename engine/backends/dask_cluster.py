@@ -391,7 +391,12 @@ class DaskBackend(Backend):
         # the scheduler unpickles the spec, not it.
         submitted = [ctx.submit(inst) for inst in tasks]
         n = len(submitted)
-        placed = client.map(_ENTRY, [zip_name] * n, [_WORKER_TARGET] * n,
+        # By value only for a cluster by address, whose processes may not have our engine: a
+        # worker unpickles the function with every task (distributed keeps no cache), and by
+        # value that is ~50 µs and 2.5 kB a task; a LocalCluster's workers import this
+        # process's engine, so there it travels by name.
+        entry = _ENTRY if ctx.scheduler is not None else dask_remote.call_engine
+        placed = client.map(entry, [zip_name] * n, [_WORKER_TARGET] * n,
                             [pickle.dumps(inst) for inst in submitted],
                             [files.get(task_file(inst) or "") for inst in submitted],
                             [sink] * n, pure=False,
