@@ -10,6 +10,9 @@ Live events travel from each worker to the engine over a connection of its own
     │   └► ctx.finished(record) ◄───────┼────────────┼── TaskRecord (after the call)    │
     │ backend thread ◄──────────────────┼─ future ───┼── None (pool bookkeeping only)   │
     └───────────────────────────────────┘            └──────────────────────────────────┘
+
+``process-pool`` differs in one place: the record comes back as the future's result
+(``run_returning_record``), and its backend puts each worker's events back in order.
 """
 
 from __future__ import annotations
