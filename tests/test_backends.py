@@ -144,6 +144,20 @@ def test_cancel_drops_pending_and_stops_running_within_a_second(case):
 
 
 @pytest.mark.parametrize("case", EVERY)
+def test_a_run_stopped_before_it_started_runs_nothing_and_ends_at_once(case):
+    # A Stop pressed while the run is still being set up: no backend starts (joblib's prepare
+    # alone starts and waits for loky's tracker, ~0.3 s), every task ends cancelled.
+    live = Run(case.config(build_workload(["sleep"], 4, {"seconds": "5"}), workers=2))
+    live.cancel()
+    t = time.monotonic()
+    result = live.start().result(timeout=10)
+    assert time.monotonic() - t < 2.0
+    assert result.cancelled
+    assert {r.status for r in result.records} == {TaskStatus.CANCELLED}
+    assert all(r.started is None for r in result.records)
+
+
+@pytest.mark.parametrize("case", EVERY)
 def test_files_task_writes_then_its_root_is_removed(case):
     wl = build_workload(["files"], 3, {"count": "20"})
     result = execute(case.config(wl, workers=2))

@@ -234,14 +234,18 @@ class Run:
                 watchdog.start()
             if self.backend_class.uses_processes:
                 process_run_started(self.start_method)
-            try:
-                self.backend.prepare()
-            except Exception as exc:  # noqa: BLE001 — reported like any backend failure
-                problems.append(f"backend {self.backend.name} failed: "
-                                f"{type(exc).__name__}: {exc}")
+            # Cancelled while the run was being set up: nothing is started (prepare() may start
+            # a helper and wait for it, ~0.3 s for joblib's), every task ends cancelled.
+            prepared = not state.cancel.is_set()
+            if prepared:
+                try:
+                    self.backend.prepare()
+                except Exception as exc:  # noqa: BLE001 — reported like any backend failure
+                    problems.append(f"backend {self.backend.name} failed: "
+                                    f"{type(exc).__name__}: {exc}")
             t0 = started = self._clock()
             try:
-                if not problems:
+                if prepared and not problems:
                     self.backend.run(tasks, state)
             except BaseException as exc:  # noqa: BLE001 — a backend bug must still end the run
                 # with a result; the caller is waiting for one.
@@ -260,7 +264,8 @@ class Run:
             if watchdog is not None:
                 watchdog.join()
             try:
-                self.backend.finish()
+                if prepared:
+                    self.backend.finish()
             except Exception as exc:  # noqa: BLE001 — the run has its result; say what failed
                 problems.append(f"backend {self.backend.name} could not clean up: "
                                 f"{type(exc).__name__}: {exc}")
