@@ -16,7 +16,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 
 
@@ -33,6 +32,23 @@ def plain_env(folder: str) -> dict[str, str]:
     return env
 
 
+_WAIT_FOR_WORKERS = """
+import sys, time
+from distributed import Client
+address, workers, deadline = sys.argv[1], int(sys.argv[2]), time.monotonic() + float(sys.argv[3])
+while True:
+    try:
+        with Client(address, timeout="2s") as client:
+            if len(client.scheduler_info()["workers"]) == workers:
+                break
+    except OSError:
+        pass
+    if time.monotonic() > deadline:
+        sys.exit("no %d workers within %s s" % (workers, sys.argv[3]))
+    time.sleep(0.3)
+"""
+
+
 @contextlib.contextmanager
 def dask_processes(workers: int = 2, timeout_s: float = 60) -> Iterator[str]:
     """Start a scheduler and ``workers`` one-thread workers; yield the scheduler's address.
@@ -40,8 +56,6 @@ def dask_processes(workers: int = 2, timeout_s: float = 60) -> Iterator[str]:
     Everything started is ended on exit (terminate, then kill after 15 s), and their folder
     removed.
     """
-    from distributed import Client
-
     port = _free_port()
     folder = tempfile.mkdtemp(prefix="corescope-dask-cluster-")
     quiet = {"cwd": folder, "env": plain_env(folder), "stdout": subprocess.DEVNULL,
@@ -55,17 +69,15 @@ def dask_processes(workers: int = 2, timeout_s: float = 60) -> Iterator[str]:
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
              "--nworkers", str(workers), "--host", "127.0.0.1", "--no-dashboard"], **quiet))
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                with Client(address, timeout="2s") as client:
-                    if len(client.scheduler_info()["workers"]) == workers:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError("the dask cluster did not come up")
-            time.sleep(0.3)
+        # Asked from a child process: a Client here would start distributed's event-loop
+        # thread in this process, which outlived its Client by over 30 s beside two busy loops,
+        # and a test's check for threads left running blamed the test for it (seen in CI).
+        ready = subprocess.run([sys.executable, "-c", _WAIT_FOR_WORKERS, address, str(workers),
+                                str(timeout_s)], cwd=folder, env=plain_env(folder),
+                               capture_output=True, text=True, timeout=timeout_s + 30)
+        if ready.returncode != 0:
+            raise TimeoutError("the dask cluster did not come up: "
+                               + (ready.stderr.strip().splitlines() or ["no output"])[-1])
         yield address
     finally:
         _end(procs)
