@@ -39,8 +39,14 @@ def run_on(backend: str, task: str, count: int, workers: int, **sets: object):
 @pytest.fixture(scope="module")
 def primes_on_threads():
     # About 2.5 s of GIL-bound work: enough 10 Hz readings when two busy loops share the
-    # machine's two cores with it (7 readings were seen at n=250000 then).
-    return run_on("threads", "primes", 4, 4, n=400_000)
+    # machine's two cores with it (7 readings were seen at n=250000 then). A probe starved of
+    # CPU by other programs (1 reading in one CI run beside two busy loops) is the machine's
+    # condition, not the behaviour under test: the run is tried again, at most twice.
+    for _ in range(3):
+        result = run_on("threads", "primes", 4, 4, n=400_000)
+        if gil_reading(result) is not None:
+            break
+    return result
 
 
 @needs_py_spy
