@@ -100,10 +100,12 @@ class Workload:
         out: list[TaskInstance] = []
         for item in self.items:
             ref = TaskRef(item.spec.name, None if item.spec.builtin else item.spec.name)
-            injected = {k: fixtures[k] for k in item.spec.fixtures}
+            # One mapping shared by the item's instances (none changes it): a backend that
+            # sends each worker the item once (process-pool) tells them apart by it.
+            params = {**item.params, **{k: fixtures[k] for k in item.spec.fixtures}}
             for index in range(item.count):
-                out.append(TaskInstance(len(out), item.spec.name, index, ref,
-                                        {**item.params, **injected}, timeout_s=self.timeout_s))
+                out.append(TaskInstance(len(out), item.spec.name, index, ref, params,
+                                        timeout_s=self.timeout_s))
         return out
 
     def as_dict(self) -> dict[str, Any]:

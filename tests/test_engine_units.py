@@ -247,3 +247,65 @@ def test_process_pool_holds_a_workers_next_start_until_its_previous_task_ended()
     assert ctx.seen == [0, 2, 1]
     order.release_all()
     assert ctx.seen == [0, 2, 1, 4]
+
+
+def test_process_pool_sends_each_workload_item_once_and_a_task_as_numbers(monkeypatch):
+    """A two-function workload reaches the worker as two templates; each task, sent as its
+    template's number, id, index and submit time, is run as the very instance it stands for
+    and comes back with its own name, result and submit time."""
+    from engine import wire
+    from engine.backends import _child
+    from engine.worker import run_task
+
+    wl = build_workload(["sleep", "primes"], 3, {"sleep.seconds": "0", "primes.n": "50"})
+    tasks = wl.instances()
+    templates, keys = _child.templates_of(tasks)
+    assert [t[0] for t in templates] == ["sleep", "primes"]
+    assert keys == [0, 0, 0, 1, 1, 1]
+
+    started = []
+    monkeypatch.setattr(_child, "_events", type("Sink", (), {"put": started.append})())
+    monkeypatch.setattr(_child, "_templates", templates)
+    for inst, key in zip(tasks, keys):
+        stamped = inst.stamped(100.0 + inst.id)
+        record = wire.unpack(_child.run_template(key, inst.id, inst.index, stamped.submitted))
+        assert (record.id, record.name, record.submitted) == (inst.id, inst.name, 100.0 + inst.id)
+        assert record.status is TaskStatus.OK, record.error
+        assert record.result == run_task(stamped).result
+    assert [e.id for e in started] == [t.id for t in tasks], "each task reported its start"
+
+
+def test_process_pool_sends_whole_instances_when_a_workload_has_too_many_items():
+    from engine.backends import _child
+    from engine.tasks import TaskRef
+    from engine.workload import TaskInstance
+
+    ref = TaskRef("sleep", None)
+    tasks = [TaskInstance(i, "sleep", 0, ref, {"seconds": 0}) for i in
+             range(_child.MAX_TEMPLATES + 1)]  # every instance its own parameters
+    assert _child.templates_of(tasks) == ((), None)
+    assert len(_child.templates_of(tasks[:-1])[0]) == _child.MAX_TEMPLATES
+
+
+def test_process_pool_holds_a_board_start_until_the_task_before_it_on_that_worker_ended():
+    """A board shows a worker's latest start only: start 3, posted after task 0 on the same
+    worker, can be the first the engine sees of that worker. It waits for task 0's record,
+    even though task 0's own start was never read."""
+    from engine.backends.process_pool import InOrder
+    from engine.records import TaskStarted
+
+    ctx = _Starts()
+    order = InOrder(ctx)  # type: ignore[arg-type]
+    a = WorkerId(10, 10, "a")
+    order.started(TaskStarted(3, "t", 3.0, a), after=0)
+    assert ctx.seen == []
+    order.started(TaskStarted(5, "t", 5.0, a), after=3)  # task 3 ended too, its record unread
+    assert ctx.seen == []
+    order.ended(0)
+    assert ctx.seen == [3]
+    order.ended(3)
+    assert ctx.seen == [3, 5]
+    order.started(TaskStarted(6, "t", 6.0, a), after=5)
+    assert ctx.seen == [3, 5]
+    order.ended(5)
+    assert ctx.seen == [3, 5, 6]

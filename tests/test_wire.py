@@ -14,6 +14,7 @@ import socket
 import struct
 import threading
 import time
+import zlib
 
 import pytest
 
@@ -181,3 +182,146 @@ def test_listener_hears_every_worker_in_order_and_outlives_a_killed_one() -> Non
         expected = [(kind, task_id) for task_id in range(first, first + len(mine) // 2)
                     for kind in ("started", "finished")]
         assert mine == expected, "one worker's events must arrive in the order it sent them"
+
+
+# -- start boards ---------------------------------------------------------------------------
+
+
+def _post_starts(sink: EventSink, ids: list[int], then_die: bool) -> None:
+    """A worker that posts its starts on its board, as ``run_task`` does, and may be killed
+    (or die) while its last task runs."""
+    from engine.worker import worker_id
+
+    for task_id in ids:
+        sink.put(TaskStarted(task_id, f"task {task_id}", float(task_id), worker_id()))
+        time.sleep(0.05)
+    if then_die:
+        os._exit(3)
+
+
+def _wait_for(check: object, timeout_s: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():  # type: ignore[operator]
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_a_worker_s_start_reaches_the_engine_through_its_board_and_wakes_no_one() -> None:
+    """A start posted on a board arrives whole, with its worker, when the backend reads the
+    boards; nothing went down the connection; and once the listener is closed its folder,
+    boards included, is gone."""
+    starts: list[tuple[TaskStarted, int | None]] = []
+    sent: list[object] = []
+    process_run_started("spawn")
+    listener = EventListener(sent.append, sent.append,
+                             on_board=lambda event, after: starts.append((event, after)))
+    folder = listener.sink.boards
+    assert folder is not None and os.path.isdir(folder)
+    proc = multiprocessing.get_context("spawn").Process(
+        target=_post_starts, args=(listener.sink, [41, 42], False))
+    try:
+        proc.start()
+
+        def read() -> bool:
+            listener.read_boards()
+            return bool(starts) and starts[-1][0].id == 42
+
+        assert _wait_for(read), "the start on the board never reached the engine"
+        proc.join(10)
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join(5)
+        problem = listener.close()
+        process_run_ended()
+    assert problem is None
+    last, after = starts[-1]
+    assert last == TaskStarted(42, "task 42", 42.0, last.worker)
+    assert last.worker.pid == proc.pid
+    assert after == 41, "a start says which task its thread started before it"
+    assert [s.id for s, _ in starts] in ([41, 42], [42]), "each start once, in order"
+    assert not sent, "a start posted on a board is not sent as well"
+    assert not os.path.exists(folder), "the boards are removed with the listener"
+
+
+def test_a_killed_worker_s_last_start_is_read_when_the_listener_closes() -> None:
+    """The task a worker died in keeps its bar: its start, never read during the run, is
+    passed on by close(), so the run can close that task as lost from its start."""
+    starts: list[TaskStarted] = []
+    process_run_started("spawn")
+    listener = EventListener(starts.append, lambda record: None,
+                             on_board=lambda event, after: starts.append(event))
+    proc = multiprocessing.get_context("spawn").Process(
+        target=_post_starts, args=(listener.sink, [7], True))
+    try:
+        proc.start()
+        proc.join(30)
+        assert proc.exitcode == 3
+        assert not starts, "nothing is read until the backend or close() reads the boards"
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join(5)
+        listener.close()
+        process_run_ended()
+    assert [s.id for s in starts] == [7]
+
+
+def test_a_board_caught_mid_write_is_read_next_time_and_junk_never() -> None:
+    """Nothing is locked between a worker and the engine, so a reader can catch a board
+    half-written (or a worker killed mid-write): the CRC check skips it until it is whole."""
+    from engine.backends import _socket_events as events
+
+    starts: list[TaskStarted] = []
+    listener = EventListener(starts.append, lambda record: None,
+                             on_board=lambda event, after: starts.append(event))
+    try:
+        folder = listener.sink.boards
+        assert folder is not None
+        payload = pickle.dumps((wire.pack(TaskStarted(5, "sleep", 1.5, WHO)), None))
+        path = os.path.join(folder, "b-4121-4125")
+        with open(path, "wb") as f:
+            f.write(events._HEAD.pack(len(payload), zlib.crc32(payload) ^ 1) + payload)
+            f.write(bytes(events.BOARD_SIZE - events._HEAD.size - len(payload)))
+        listener.read_boards()
+        assert not starts, "a board whose bytes do not match its CRC is not read"
+        with open(path, "r+b") as f:
+            f.write(events._HEAD.pack(len(payload), zlib.crc32(payload)))
+        listener.read_boards()
+        listener.read_boards()  # the same start is passed on once
+        assert starts == [TaskStarted(5, "sleep", 1.5, WHO)]
+        junk = pickle.dumps(("not an event", None))
+        with open(path, "r+b") as f:
+            f.write(events._HEAD.pack(len(junk), zlib.crc32(junk)) + junk)
+        with open(os.path.join(folder, "b-short"), "wb") as f:
+            f.write(b"too short to map")
+        listener.read_boards()
+        assert len(starts) == 1
+    finally:
+        assert listener.close() is None
+
+
+def test_a_start_too_long_for_a_board_goes_by_the_connection() -> None:
+    from engine.backends import _socket_events as events
+
+    starts: list[TaskStarted] = []
+    listener = EventListener(starts.append, lambda record: None,
+                             on_board=lambda event, after: starts.append(event))
+    sink = listener.sink
+    try:
+        long_name = "x" * events.BOARD_SIZE
+        sink.put(TaskStarted(9, long_name, 2.0, WHO))  # this process plays the worker
+        assert _wait_for(lambda: bool(starts), 10)
+        assert starts == [TaskStarted(9, long_name, 2.0, WHO)]
+    finally:
+        # A worker's connection and board last as long as it does; this test's must not.
+        conn = events._connections.pop(sink.address, None)
+        if conn is not None:
+            conn.close()
+        for key in [k for k in events._boards if k[0] == sink.boards]:
+            board = events._boards.pop(key)
+            if board is not None:
+                board.map.close()
+        assert listener.close() is None

@@ -23,6 +23,8 @@ after sending ("started", then the ``crash`` task) has already delivered it; and
 per process keeps that worker's events in order: its "finished" always arrives before its next
 "started". Workers connect when they start (the pools' initializer), or on their first event.
 Events travel as tuples of built-ins (``engine.wire``), a third of a pickled record's cost.
+A backend may also have its workers post their starts on "start boards", pages of shared memory
+it reads when it likes, which wake no one (see "start boards" below; ``process-pool`` does).
 
 The socket is a Unix socket in a temp dir named by the engine's pid (``corescope-ev-PID-…``),
 so a killed app's dirs can be told apart and swept at the next start; 127.0.0.1 where there is
@@ -32,12 +34,14 @@ no Unix socket. POSIX only as written (the reader waits on a self-pipe beside th
 from __future__ import annotations
 
 import os
+import pickle
 import struct
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterable
 from multiprocessing.connection import Client, Connection, Listener
 
 from engine import wire
@@ -82,19 +86,152 @@ def send(address: str, authkey: bytes | None, item: TaskStarted | TaskRecord) ->
     _connect(address, authkey).send_bytes(wire.encode(item))
 
 
+# -- start boards -------------------------------------------------------------------------------
+# A "started" event need not wake anyone: the engine only has to learn it within a frame of the
+# window, and a task's record carries its start anyway (``RunState`` makes the start from it).
+# So where a backend asks for them (``on_board``), each worker thread writes its latest start
+# into a page of shared memory of its own, a "board" (a file in the listener's folder, mapped),
+# and the backend reads every board from the loop it runs anyway (``read_boards``). A message
+# per start had cost a send in the worker and, in the engine, a wake-up, a read and a decode,
+# all on the cores the workers need (docs/benchmarks.md, stop 25).
+#
+# Nothing is locked, so a worker killed mid-write blocks no one: the board holds a length and
+# a CRC-32 before the bytes, the writer writes the bytes first, and a reader that catches a
+# write half-done sees a CRC that does not match and reads the board again next time. A board
+# is created under a temporary name and renamed, so the reader never maps a short file.
+#
+# A board shows only the latest start, so the engine may never see some starts of short
+# tasks (their records make them). Each start therefore says which task its thread started
+# before it ("after"): the backend holds the start until that task's record is in, so the
+# timeline never shows one worker running two tasks (``process_pool.InOrder``).
+BOARD_SIZE = 4096  # one page: a start is ~100 bytes; a longer one goes by the connection
+_HEAD = struct.Struct("=II")  # payload length, its CRC-32
+_BOARD_PREFIX = "b-"
+
+
+class _Board:
+    """A worker thread's board, its writing end."""
+
+    def __init__(self, folder: str, pid: int, tid: int) -> None:
+        import mmap  # here, not at the top: only a worker that posts starts needs it
+
+        name = f"{pid}-{tid}"
+        temp = os.path.join(folder, f"new-{name}")
+        fd = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.ftruncate(fd, BOARD_SIZE)
+            self.map = mmap.mmap(fd, BOARD_SIZE)
+        finally:
+            os.close(fd)
+        os.rename(temp, os.path.join(folder, _BOARD_PREFIX + name))
+        self.last: int | None = None  # the task this thread started last
+
+    def post(self, item: TaskStarted) -> bool:
+        after, self.last = self.last, item.id
+        payload = pickle.dumps((wire.pack(item), after), pickle.HIGHEST_PROTOCOL)
+        if len(payload) > BOARD_SIZE - _HEAD.size:
+            return False
+        self.map[_HEAD.size:_HEAD.size + len(payload)] = payload
+        _HEAD.pack_into(self.map, 0, len(payload), zlib.crc32(payload))
+        return True
+
+
+_boards: dict[tuple[str, int, int], _Board | None] = {}  # (folder, pid, thread id) -> board
+
+
+def _board(folder: str) -> _Board | None:
+    """This thread's board in ``folder``, made on first use; None if none can be made."""
+    key = (folder, os.getpid(), threading.get_native_id())
+    if key in _boards:
+        return _boards[key]
+    try:
+        board: _Board | None = _Board(folder, key[1], key[2])
+    except (OSError, ValueError):  # the folder is gone (the run ended) or no mmap here
+        board = None
+    _boards[key] = board
+    return board
+
+
+def post(folder: str, item: TaskStarted) -> bool:
+    """Write ``item`` on this thread's board in ``folder``; False if it must go by the
+    connection instead (no board could be made, or the event does not fit)."""
+    board = _board(folder)
+    return board is not None and board.post(item)
+
+
 @frozen
 class EventSink:
     """The worker's end: where to send events (picklable; handed to every worker)."""
 
     address: str
     authkey: bytes | None  # None on a Unix socket: its folder is the access control
+    boards: str | None = None  # where starts are posted (see "start boards"); None: sent
 
     def connect(self) -> None:
-        """Connect now rather than on the first event, so a task's start is not delayed."""
+        """Connect now rather than on the first event, and make the calling thread's board,
+        so that neither delays (or lengthens) its first task."""
         _connect(self.address, self.authkey)
+        if self.boards is not None:
+            _board(self.boards)
 
     def put(self, item: TaskStarted | TaskRecord) -> None:
+        if self.boards is not None and type(item) is TaskStarted and post(self.boards, item):
+            return
         send(self.address, self.authkey, item)
+
+
+class _Boards:
+    """The engine's side of the start boards: every worker thread's board, read on demand."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+        self._maps: dict[str, Any] = {}  # file name -> read-only mmap
+        self._last: dict[str, bytes] = {}  # file name -> the head last passed on
+
+    def read(self) -> list[tuple[TaskStarted, int | None]]:
+        """The starts posted since the last read, at most one a board (the latest), each with
+        the task its thread started before it."""
+        import mmap
+
+        try:
+            names = os.listdir(self.folder)
+        except OSError:
+            names = []
+        for name in names:
+            if name.startswith(_BOARD_PREFIX) and name not in self._maps:
+                try:
+                    fd = os.open(os.path.join(self.folder, name), os.O_RDONLY)
+                    try:
+                        self._maps[name] = mmap.mmap(fd, BOARD_SIZE, access=mmap.ACCESS_READ)
+                    finally:
+                        os.close(fd)
+                except (OSError, ValueError):
+                    continue  # not a board of ours: skipped, tried again next time
+        out = []
+        for name, board in self._maps.items():
+            head = board[:_HEAD.size]
+            if head == self._last.get(name):
+                continue
+            size, crc = _HEAD.unpack(head)
+            if not size or size > BOARD_SIZE - _HEAD.size:
+                continue
+            payload = board[_HEAD.size:_HEAD.size + size]
+            if zlib.crc32(payload) != crc:
+                continue  # caught mid-write: read again next time
+            self._last[name] = head
+            try:
+                packed, after = pickle.loads(payload)  # noqa: S301 — see EventListener
+                item = wire.unpack(packed)
+            except Exception:  # noqa: BLE001, S112 — not a start: nothing to pass on
+                continue
+            if type(item) is TaskStarted and (after is None or type(after) is int):
+                out.append((item, after))
+        return out
+
+    def close(self) -> None:
+        for board in self._maps.values():
+            board.close()
+        self._maps.clear()
 
 
 class _Frames:
@@ -160,7 +297,11 @@ class EventListener:
     """Engine side: accepts worker connections and forwards their events until closed."""
 
     def __init__(self, on_started: Callable[[TaskStarted], None],
-                 on_record: Callable[[TaskRecord], object]) -> None:
+                 on_record: Callable[[TaskRecord], object],
+                 on_board: Callable[[TaskStarted, int | None], None] | None = None) -> None:
+        """``on_board``: workers post their starts on boards (see "start boards") rather than
+        send them, and ``read_boards`` passes each on with the task its thread started before
+        it. A start too long for a board still comes by the connection, to ``on_started``."""
         self._tmpdir = None
         self.authkey: bytes | None = None
         if sys.platform != "win32":
@@ -178,6 +319,9 @@ class EventListener:
             self._listener = Listener(("127.0.0.1", 0), family="AF_INET", authkey=self.authkey)
             self.address = f"127.0.0.1:{self._listener.address[1]}"
         self._on_started, self._on_record = on_started, on_record
+        self._on_board = on_board
+        self._boards = (_Boards(self._tmpdir) if on_board is not None and self._tmpdir is not None
+                        else None)
         self._conns: list[Connection] = []
         self._lock = threading.Lock()
         self._closing = False
@@ -194,7 +338,8 @@ class EventListener:
 
     @property
     def sink(self) -> EventSink:
-        return EventSink(self.address, self.authkey)
+        return EventSink(self.address, self.authkey,
+                         None if self._boards is None else self._boards.folder)
 
     def _accept(self) -> None:
         while not self._closing:
@@ -263,6 +408,28 @@ class EventListener:
                 item = wire.decode(payload)
             except Exception:  # noqa: BLE001 — not an event: whatever wrote it is not a
                 return False  # worker of ours, or it was cut off; drop the connection
+            self._deliver((item,))
+        return alive
+
+    def read_boards(self) -> None:
+        """Pass the starts posted on boards since the last call to ``on_board``.
+
+        Boards wake no one, and this listener does not wake to read them either: a timed
+        wake-up costs 80–150 µs of CPU on this 2-core VM. The backend calls this from the
+        loop it runs anyway, from one thread; ``close()`` reads the boards a last time.
+        """
+        if self._boards is None or self._on_board is None:
+            return
+        for event, after in self._boards.read():
+            try:
+                self._on_board(event, after)
+            except Exception:  # noqa: BLE001 — a faulty consumer must not stop the events
+                import logging
+
+                logging.getLogger(__name__).exception("event consumer failed")
+
+    def _deliver(self, items: Iterable[TaskStarted | TaskRecord]) -> None:
+        for item in items:
             try:
                 if isinstance(item, TaskStarted):
                     self._on_started(item)
@@ -272,7 +439,6 @@ class EventListener:
                 import logging
 
                 logging.getLogger(__name__).exception("event consumer failed")
-        return alive
 
     def close(self, drain_s: float = 2.0) -> str | None:
         """Stop once the workers are gone: every connection read to its end (bounded wait).
@@ -316,6 +482,11 @@ class EventListener:
         if not self._reader.is_alive():  # else it may still wait on them
             os.close(self._wake_r)
             os.close(self._wake_w)
+        if self._boards is not None:
+            # A killed worker's last start is still on its board: passed on, so that its task
+            # keeps its bar when it is closed as lost.
+            self.read_boards()
+            self._boards.close()
         if self._tmpdir is not None:
             import shutil
 

@@ -4,23 +4,39 @@ A worker that dies breaks the whole executor (CPython raises ``BrokenProcessPool
 unfinished future); CoreScope shows that as it is: the task on the dead worker and every task
 still queued are marked lost, and the run ends.
 
-A task's two events take two paths: "started" down the worker's own event connection, the
-record back as the pool's result (``_child.run_returning_record``), one message fewer per task
-than sending both on the connection. Two paths can overtake each other: ``InOrder`` holds a
-worker's next "started" until its previous record is in, so the timeline never sees one worker
+What the engine does per task is kept off the workers' cores, which it shares with them:
+
+* a task goes to the workers as four numbers (``_child.run_template``): the workload's items
+  travel once, to every worker, when it starts;
+* its start is posted on the worker's start board (``_socket_events``), which wakes no one;
+* its record comes back as the pool's own result, as a tuple of built-ins;
+* the pool's manager thread, which hands the workers their next tasks, only queues each
+  finished future; the run's thread reads the boards and the records every ``TICK_S``.
+
+Starts and records take different paths and can overtake each other: ``InOrder`` holds a
+worker's next start until its previous record is in, so the timeline never sees one worker
 running two tasks.
 """
 
 from __future__ import annotations
 
+import collections
 import functools
+import itertools
 import threading
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from engine import wire
-from engine.backends._child import bounded, init_worker, mp_context, run_returning_record
+from engine.backends._child import (
+    bounded,
+    init_worker,
+    mp_context,
+    run_returning_record,
+    run_template,
+    templates_of,
+)
 from engine.backends._socket_events import EventListener
 from engine.backends.base import Backend, RunContext
 from engine.backends.warm import warm_up, warm_workers
@@ -50,10 +66,11 @@ class InOrder:
     """Each worker's "started" events, passed on only after the record of the task before.
 
     A worker finishes task k (its record goes into the pool's result queue) and starts task
-    k+1 (its "started" goes down the event connection) microseconds apart; the engine may read
-    the second before the first. Held back, that start is passed on when k's end is reported
-    (``ended``), whatever the end was. The other overtaking, a record before its own start,
-    ``RunState`` already handles (it makes the start from the record).
+    k+1 (its start goes on its board) microseconds apart; the engine may read the second
+    before the first. A board says which task came before (the worker's earlier starts may
+    never have been read: a board shows only the latest). Held back, that start is passed on
+    when k's end is reported (``ended``), whatever the end was. The other overtaking, a record
+    before its own start, ``RunState`` already handles (it makes the start from the record).
     """
 
     def __init__(self, ctx: RunContext) -> None:
@@ -63,11 +80,14 @@ class InOrder:
         self._held: dict[int, TaskStarted] = {}  # task id -> the start that waits for its end
         self._ended: set[int] = set()
 
-    def started(self, event: TaskStarted) -> None:
+    def started(self, event: TaskStarted, after: int | None = None) -> None:
+        """``after``: the task the worker started before this one, where known (a start
+        board says; a worker's starts down its connection all arrive, so there the last one
+        read is that task)."""
         with self._lock:
             if event.id in self._ended:
                 return  # its record came first and made its start
-            before = self._on_worker.get(event.worker.pid)
+            before = after if after is not None else self._on_worker.get(event.worker.pid)
             if before is not None and before not in self._ended:
                 self._held[before] = event
                 return
@@ -92,6 +112,9 @@ class InOrder:
             self._ctx.started(event)
 
 
+#: How often the run's thread reads the workers' start boards and the records that came back:
+#: a timed wake-up costs 80–150 µs of CPU here, so not more often than the window can show.
+TICK_S = 0.02
 SHUTDOWN_S = 10.0  # a healthy shutdown takes milliseconds once the workers are idle or dead
 
 
@@ -104,37 +127,43 @@ class ProcessPoolBackend(Backend):
     def run(self, tasks: list[TaskInstance], ctx: RunContext) -> None:
         mp = mp_context(ctx.start_method)
         order = InOrder(ctx)
-        listener = EventListener(order.started, ctx.finished)
+        listener = EventListener(order.started, ctx.finished, on_board=order.started)
+        templates, keys = templates_of(tasks)
         pool = ProcessPoolExecutor(ctx.workers, mp_context=mp, initializer=init_worker,
-                                   initargs=(listener.sink,))
-        all_done = threading.Event()
-        left = [len(tasks)]
-        lock = threading.Lock()
+                                   initargs=(listener.sink, templates))
+        # Futures are watched with done-callbacks rather than by polling wait(), which
+        # re-registers a waiter on every pending future per call (2,000 one-millisecond tasks
+        # took nearly twice as long as on the bare executor). The callbacks run on the pool's
+        # manager thread, which hands the next task to the workers only after them; so they
+        # only queue the future, and this thread reads the records, a tick's worth at a time.
+        ended: collections.deque[tuple[TaskInstance, Future[Any]]] = collections.deque()
+        arrived = itertools.count(1)
+        last_in = threading.Event()  # the last future is done: read it now, not next tick
 
-        # Futures are watched with done-callbacks (on the executor's manager thread) rather
-        # than by polling wait(), which re-registers a waiter on every pending future per call
-        # and made 2,000 one-millisecond tasks nearly twice as slow as the bare executor.
-        def report(fut: Future[bytes], inst: TaskInstance) -> None:
-            # One result() call, not cancelled() + exception() + result(): each takes the
-            # future's lock, and this runs on the pool's manager thread once per task.
-            try:
-                record = wire.decode(fut.result())
-            except CancelledError:
-                pass  # never ran: the runner marks it cancelled
-            except BrokenProcessPool as exc:
-                if not ctx.cancel.is_set():  # else we ended its worker: cancelled
-                    ctx.lost([inst.id], f"worker process died; pool broken ({exc})")
-            except Exception as exc:  # noqa: BLE001 — run_task itself never raises
-                ctx.lost([inst.id], f"the pool could not return this task's record: "
-                                    f"{type(exc).__name__}: {exc}")
-            else:
-                assert isinstance(record, TaskRecord), "run_returning_record sends records"
-                ctx.finished(record)
-            order.ended(inst.id)
-            with lock:
-                left[0] -= 1
-                if not left[0]:
-                    all_done.set()
+        def report(fut: Future[Any], inst: TaskInstance) -> None:
+            ended.append((inst, fut))  # deque.append and next(count) are atomic
+            if next(arrived) == len(tasks):
+                last_in.set()
+
+        def read_ended() -> None:
+            while ended:
+                inst, fut = ended.popleft()
+                # One result() call, not cancelled() + exception() + result(): each takes the
+                # future's lock.
+                try:
+                    record = wire.unpack(fut.result())
+                except CancelledError:
+                    pass  # never ran: the runner marks it cancelled
+                except BrokenProcessPool as exc:
+                    if not ctx.cancel.is_set():  # else we ended its worker: cancelled
+                        ctx.lost([inst.id], f"worker process died; pool broken ({exc})")
+                except Exception as exc:  # noqa: BLE001 — run_task itself never raises
+                    ctx.lost([inst.id], f"the pool could not return this task's record: "
+                                        f"{type(exc).__name__}: {exc}")
+                else:
+                    assert isinstance(record, TaskRecord), "run_returning_record sends records"
+                    ctx.finished(record)
+                order.ended(inst.id)
 
         try:
             if ctx.warm:
@@ -142,13 +171,20 @@ class ProcessPoolBackend(Backend):
                 # none is idle; under fork it starts them all at the first submit.
                 ctx.ready(*warm_workers(lambda: pool.submit(warm_up).result, ctx.workers,
                                         ctx.cancel))
-            for inst in tasks:
-                fut = pool.submit(run_returning_record, ctx.submit(inst))
+            for i, inst in enumerate(tasks):
+                stamped = ctx.submit(inst)
+                if keys is None:
+                    fut = pool.submit(run_returning_record, stamped)
+                else:
+                    fut = pool.submit(run_template, keys[i], inst.id, inst.index,
+                                      stamped.submitted)
                 fut.add_done_callback(functools.partial(report, inst=inst))
-            while not all_done.wait(0.05) and not ctx.cancel.is_set():
-                pass
+            while not ctx.all_done.is_set() and not ctx.cancel.is_set():
+                last_in.wait(TICK_S)
+                listener.read_boards()
+                read_ended()
         finally:
-            if not all_done.is_set():
+            if not last_in.is_set():
                 # Kill first: shutdown() forgets the process table, and a running task would
                 # otherwise finish its work before the worker saw the shutdown.
                 end_pool_processes(pool)
@@ -157,6 +193,7 @@ class ProcessPoolBackend(Backend):
                 end_pool_processes(pool)
                 ctx.note(f"the process pool did not shut down within {SHUTDOWN_S:g} s; its "
                          "workers were killed")
+            read_ended()  # what ended before a cancel or a crash keeps its record
             problem = listener.close()
             order.release_all()
             if problem:
