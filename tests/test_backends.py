@@ -218,9 +218,21 @@ def test_a_dying_worker_marks_its_task_lost_and_the_next_run_works(case, how):
     crash = result.records[0]
     assert crash.status is TaskStatus.LOST
     assert "died" in crash.error.message
+    # Its bar runs from its start to its worker's death, wherever its start was read from.
+    assert crash.started is not None and crash.started < crash.finished
     assert result.problems and not result.ok
     again = run(["primes"], case, count=2, n=1000)
     assert again.ok
+
+
+def test_a_task_that_kills_its_pool_worker_at_once_keeps_its_bar():
+    """process-pool reads starts from boards every 20 ms; a worker dead 0 ms into its task
+    breaks the pool before that. Its start is read when the death is reported."""
+    for _ in range(3):
+        result = run(["crash"], "process-pool", count=1, how="exit", after_s=0)
+        crash = result.records[0]
+        assert crash.status is TaskStatus.LOST
+        assert crash.started is not None and crash.worker is not None
 
 
 def test_interpreters_backend_is_listed_with_a_reason_when_unavailable():

@@ -156,6 +156,9 @@ class ProcessPoolBackend(Backend):
                     pass  # never ran: the runner marks it cancelled
                 except BrokenProcessPool as exc:
                     if not ctx.cancel.is_set():  # else we ended its worker: cancelled
+                        # The dead worker's start may be on its board still, unread: read
+                        # now, its task is closed from its start and keeps its bar.
+                        listener.read_boards()
                         ctx.lost([inst.id], f"worker process died; pool broken ({exc})")
                 except Exception as exc:  # noqa: BLE001 — run_task itself never raises
                     ctx.lost([inst.id], f"the pool could not return this task's record: "
