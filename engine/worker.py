@@ -66,9 +66,18 @@ def _is_timeout(exc: BaseException) -> bool:
         aio is not None and issubclass(kind, aio.TimeoutError))
 
 
+_worker_ids: dict[tuple[int, int, str, str], WorkerId] = {}  # one per thread (and lane, host)
+
+
 def worker_id(lane: str = "", host: str = "") -> WorkerId:
     pid, tid = os.getpid(), threading.get_native_id()
-    return WorkerId(pid, tid, lane or f"pid {pid} · thread {tid}", host)
+    key = (pid, tid, lane, host)
+    who = _worker_ids.get(key)
+    if who is None:  # built once per thread: every task of a thread names the same worker
+        if len(_worker_ids) >= 4096:  # thread ids are reused; a long-lived process sees many
+            _worker_ids.clear()
+        who = _worker_ids[key] = WorkerId(pid, tid, lane or f"pid {pid} · thread {tid}", host)
+    return who
 
 
 def _ended(inst: TaskInstance, started: float, who: WorkerId, cpu_s: float,

@@ -325,3 +325,20 @@ def test_a_start_too_long_for_a_board_goes_by_the_connection() -> None:
             if board is not None:
                 board.map.close()
         assert listener.close() is None
+
+
+def test_one_worker_s_records_share_one_worker_id() -> None:
+    """A 100,000-task session holds 100,000 records from a handful of workers: each worker's
+    id is one object, in the worker that makes it and in the engine that reads it."""
+    from engine.worker import worker_id
+
+    here = worker_id()
+    assert worker_id() is here
+    other: list[WorkerId] = []
+    thread = threading.Thread(target=lambda: other.append(worker_id()))
+    thread.start()
+    thread.join()
+    assert other[0] != here and other[0].pid == here.pid
+    a, b = (wire.unpack(wire.pack(TaskRecord(i, "t", 0.0, 1.0, 2.0, WHO, 0.1, TaskStatus.OK)))
+            for i in range(2))
+    assert a.worker == WHO and a.worker is b.worker
