@@ -6,7 +6,8 @@ timing, CPU sampling, fixtures, lanes, statistics — is the runner's, so backen
 their measurements comparable.
 
 Contract:
-    * call ``ctx.submit(inst)`` as each task is handed to a worker (stamps the submit time);
+    * call ``ctx.submit(inst)`` as each task is handed to a worker (stamps the submit time;
+      ``ctx.stamp(inst.id)`` where only the time is sent);
     * report ``ctx.started``/``ctx.finished`` from any thread; both are thread-safe;
     * watch ``ctx.cancel``: when set, drop queued tasks, stop or end workers, and return;
     * tasks whose worker died are reported with ``ctx.lost(ids, reason)``;
@@ -49,6 +50,10 @@ class RunContext(Protocol):
     warm: bool  # start every worker before the clock (only where the backend ``warms``)
 
     def submit(self, inst: TaskInstance) -> TaskInstance: ...
+
+    def stamp(self, task_id: int) -> float:
+        """``submit`` for a backend that sends a task by number: the submit time only."""
+        ...
 
     def started(self, event: TaskStarted) -> None: ...
 

@@ -175,12 +175,11 @@ class ProcessPoolBackend(Backend):
                 ctx.ready(*warm_workers(lambda: pool.submit(warm_up).result, ctx.workers,
                                         ctx.cancel))
             for i, inst in enumerate(tasks):
-                stamped = ctx.submit(inst)
                 if keys is None:
-                    fut = pool.submit(run_returning_record, stamped)
+                    fut = pool.submit(run_returning_record, ctx.submit(inst))
                 else:
                     fut = pool.submit(run_template, keys[i], inst.id, inst.index,
-                                      stamped.submitted)
+                                      ctx.stamp(inst.id))
                 fut.add_done_callback(functools.partial(report, inst=inst))
             while not ctx.all_done.is_set() and not ctx.cancel.is_set():
                 last_in.wait(TICK_S)

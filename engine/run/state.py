@@ -81,9 +81,11 @@ class RunState:
 
     # -- reports from backends -----------------------------------------------------------------
     def submit(self, inst: TaskInstance) -> TaskInstance:
-        stamped = inst.stamped(self._clock())
-        self._submitted[inst.id] = stamped.submitted
-        return stamped
+        return inst.stamped(self.stamp(inst.id))
+
+    def stamp(self, task_id: int) -> float:
+        now = self._submitted[task_id] = self._clock()
+        return now
 
     def started(self, event: TaskStarted) -> None:
         with self._lock:
