@@ -11,9 +11,10 @@ the pool's start to the pool being gone (the engine's wall, t0 to t_end, covers 
     joblib        Parallel(n_jobs=W) on loky, then its workers ended              target ≤ 1.10×
 
 The machine is shared and noisy, so the pair runs alternately (A B, B A, A B …) and the table
-shows the ratio of the medians and the median of the per-round ratios. For dask the task phase
-(first submit to last result, without the cluster's start and close, which dominate) is shown
-too: the engine's is its records' first ``submitted`` to last ``finished``.
+shows the ratio of the medians, the median of the per-round ratios and the middle half of
+those ratios (their quartiles: how far one round strays on this machine). For dask the task
+phase (first submit to last result, without the cluster's start and close, which dominate) is
+shown too: the engine's is its records' first ``submitted`` to last ``finished``.
 
 ``--engine-only`` runs the engine side alone, for a profiler: e.g.
 ``py-spy record --subprocesses -f raw -o out.txt -- python bench/bench_overhead.py --engine-only``.
@@ -162,9 +163,14 @@ def alternate(a: Callable[[], Timing], b: Callable[[], Timing],
 def ratio_line(backend: str, bare: list[Timing], ours: list[Timing]) -> str:
     b = statistics.median(t.wall for t in bare)
     o = statistics.median(t.wall for t in ours)
-    per_round = statistics.median(y.wall / x.wall for x, y in zip(bare, ours))
+    ratios = [y.wall / x.wall for x, y in zip(bare, ours)]
+    per_round = statistics.median(ratios)
+    # The middle half of the per-round ratios: how far one round's ratio strays on this
+    # machine, against which a few per cent above or below the target should be read.
+    spread = (f"{min(ratios):.2f}–{max(ratios):.2f}" if len(ratios) < 4 else
+              "–".join(f"{q:.2f}" for q in statistics.quantiles(ratios, n=4)[::2]))
     mark = "ok" if o / b <= TARGETS[backend] else "over"
-    line = (f"| {backend} | {b:.3f} | {o:.3f} | {o / b:.3f}× | {per_round:.3f}× | "
+    line = (f"| {backend} | {b:.3f} | {o:.3f} | {o / b:.3f}× | {per_round:.3f}× | {spread} | "
             f"≤ {TARGETS[backend]:.2f}× {mark} |")
     if bare[0].phase is not None and ours[0].phase is not None:
         bp = statistics.median(t.phase or 0.0 for t in bare)
@@ -200,9 +206,9 @@ def main() -> None:
                      for _ in range(args.rounds)]
             print(f"{backend}: engine wall {', '.join(f'{w:.3f}' for w in walls)} s")
         return
-    print("| backend | bare s | engine s | ratio of medians | median of ratios | target "
-          "| task phase bare / engine |")
-    print("|---|---|---|---|---|---|---|")
+    print("| backend | bare s | engine s | ratio of medians | median of ratios "
+          "| ratios, middle half | target | task phase bare / engine |")
+    print("|---|---|---|---|---|---|---|---|")
     for backend in chosen:
         bare, ours = alternate(
             functools.partial(bare_run, backend, n, args.count, args.workers),
