@@ -83,6 +83,19 @@ def test_a_pickled_instance_comes_back_whole() -> None:
     assert b"TaskRef" not in pickle.dumps(inst, pickle.HIGHEST_PROTOCOL)
 
 
+def _end(procs: list[multiprocessing.process.BaseProcess],
+         listener: EventListener) -> str | None:
+    """What a backend does at a run's end: its workers ended (killed if need be), then the
+    listener closed, then multiprocessing's helpers stopped. The listener's problem, if any."""
+    for proc in procs:
+        if proc.is_alive():
+            proc.kill()
+        proc.join(5)
+    problem = listener.close()
+    process_run_ended()
+    return problem
+
+
 def _send_events(sink: EventSink, first_id: int, count: int, then_hang: bool) -> None:
     who = WorkerId(multiprocessing.current_process().pid or 0, 0, "w")
     for task_id in range(first_id, first_id + count):
@@ -168,12 +181,7 @@ def test_listener_hears_every_worker_in_order_and_outlives_a_killed_one() -> Non
                     break
             time.sleep(0.02)
     finally:
-        for proc in procs:
-            if proc.is_alive():
-                proc.kill()
-            proc.join(5)
-        problem = listener.close()
-        process_run_ended()
+        problem = _end(procs, listener)
     assert problem is None
     assert len(seen) == 3 * 2 * count + 10
     for proc in procs:
@@ -231,11 +239,7 @@ def test_a_worker_s_start_reaches_the_engine_through_its_board_and_wakes_no_one(
         assert _wait_for(read), "the start on the board never reached the engine"
         proc.join(10)
     finally:
-        if proc.is_alive():
-            proc.kill()
-        proc.join(5)
-        problem = listener.close()
-        process_run_ended()
+        problem = _end([proc], listener)
     assert problem is None
     last, after = starts[-1]
     assert last == TaskStarted(42, "task 42", 42.0, last.worker)
@@ -261,11 +265,7 @@ def test_a_killed_worker_s_last_start_is_read_when_the_listener_closes() -> None
         assert proc.exitcode == 3
         assert not starts, "nothing is read until the backend or close() reads the boards"
     finally:
-        if proc.is_alive():
-            proc.kill()
-        proc.join(5)
-        listener.close()
-        process_run_ended()
+        _end([proc], listener)
     assert [s.id for s in starts] == [7]
 
 
