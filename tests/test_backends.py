@@ -235,6 +235,31 @@ def test_a_task_that_kills_its_pool_worker_at_once_keeps_its_bar():
         assert crash.started is not None and crash.worker is not None
 
 
+def test_process_pool_live_lanes_are_the_saved_run_s_lanes():
+    """The window lays lanes out as workers first appear in the live events; a saved run
+    (``assign_lanes``) by their first starts. process-pool reads starts from boards that show
+    only a worker's latest start, so a worker's first start must still come first."""
+    from engine.figures.lanes import LaneAssigner
+
+    for _ in range(3):
+        wl = build_workload(["primes"], 12, {"n": "3000"})
+        live = Run(BackendCase("process-pool").config(wl, workers=2)).start()
+        lanes = LaneAssigner()
+        while True:
+            ended = live.wait(0.01)
+            for e in live.drain_events():
+                if isinstance(e, TaskStarted):
+                    lanes.start(e.id, e.worker)
+                elif isinstance(e, TaskFinished):
+                    lanes.finish(e.record.id)
+            if ended:
+                break
+        result = live.result()
+        assert result.ok
+        assert [lane.label for lane in lanes.lanes] == \
+            [lane.label for lane in assign_lanes(result.records).lanes]
+
+
 def test_interpreters_backend_is_listed_with_a_reason_when_unavailable():
     # Runs on 3.14's own executor or on 3.13 with the backport; otherwise says what it needs.
     avail = BACKENDS["interpreters"].availability()

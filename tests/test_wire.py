@@ -342,3 +342,34 @@ def test_one_worker_s_records_share_one_worker_id() -> None:
     a, b = (wire.unpack(wire.pack(TaskRecord(i, "t", 0.0, 1.0, 2.0, WHO, 0.1, TaskStatus.OK)))
             for i in range(2))
     assert a.worker == WHO and a.worker is b.worker
+
+
+def test_each_worker_s_first_start_is_read_and_starts_come_in_time_order() -> None:
+    """The window gives lanes in the order workers first appear; a saved run in the order of
+    their first starts. A worker whose first tasks were over before the engine looked must
+    still appear by its first start, before a worker that started later."""
+    from engine.backends import _socket_events as events
+
+    seen: list[tuple[int, int | None]] = []
+    listener = EventListener(lambda event: None, lambda record: None,
+                             on_board=lambda event, after: seen.append((event.id, after)))
+    try:
+        folder = listener.sink.boards
+        assert folder is not None
+        a, b = events._Board(folder, 101, 1), events._Board(folder, 202, 2)
+        a_who, b_who = WorkerId(101, 1, "a"), WorkerId(202, 2, "b")
+        a.post(TaskStarted(0, "t", 1.0, a_who))
+        a.post(TaskStarted(1, "t", 1.5, a_who))
+        b.post(TaskStarted(2, "t", 1.2, b_who))
+        a.post(TaskStarted(3, "t", 2.0, a_who))
+        listener.read_boards()
+        assert seen == [(0, None), (2, None), (3, 1)]
+        listener.read_boards()
+        assert len(seen) == 3, "nothing new: nothing passed on"
+        b.post(TaskStarted(4, "t", 2.5, b_who))
+        listener.read_boards()
+        assert seen[3:] == [(4, 2)]
+        for board in (a, b):
+            board.map.close()
+    finally:
+        assert listener.close() is None

@@ -103,8 +103,12 @@ def send(address: str, authkey: bytes | None, item: TaskStarted | TaskRecord) ->
 # A board shows only the latest start, so the engine may never see some starts of short
 # tasks (their records make them). Each start therefore says which task its thread started
 # before it ("after"): the backend holds the start until that task's record is in, so the
-# timeline never shows one worker running two tasks (``process_pool.InOrder``).
-BOARD_SIZE = 4096  # one page: a start is ~100 bytes; a longer one goes by the connection
+# timeline never shows one worker running two tasks (``process_pool.InOrder``). A board also
+# keeps its thread's first start, and each read passes starts on in time order: the window
+# gives lanes in the order workers first appear, and a saved run (``assign_lanes``) in the
+# order of their first starts; a worker first seen by a later start would swap them.
+BOARD_SIZE = 4096  # one page: two slots, the first start and the latest
+_SLOT = BOARD_SIZE // 2  # a start is ~100 bytes; a longer one goes by the connection
 _HEAD = struct.Struct("=II")  # payload length, its CRC-32
 _BOARD_PREFIX = "b-"
 
@@ -129,10 +133,11 @@ class _Board:
     def post(self, item: TaskStarted) -> bool:
         after, self.last = self.last, item.id
         payload = pickle.dumps((wire.pack(item), after), pickle.HIGHEST_PROTOCOL)
-        if len(payload) > BOARD_SIZE - _HEAD.size:
+        if len(payload) > _SLOT - _HEAD.size:
             return False
-        self.map[_HEAD.size:_HEAD.size + len(payload)] = payload
-        _HEAD.pack_into(self.map, 0, len(payload), zlib.crc32(payload))
+        for at in ((0, _SLOT) if after is None else (_SLOT,)):  # the first start: both slots
+            self.map[at + _HEAD.size:at + _HEAD.size + len(payload)] = payload
+            _HEAD.pack_into(self.map, at, len(payload), zlib.crc32(payload))
         return True
 
 
@@ -186,11 +191,12 @@ class _Boards:
     def __init__(self, folder: str) -> None:
         self.folder = folder
         self._maps: dict[str, Any] = {}  # file name -> read-only mmap
-        self._last: dict[str, bytes] = {}  # file name -> the head last passed on
+        self._first: dict[str, bytes] = {}  # file name -> the head of its first start
+        self._last: dict[str, bytes] = {}  # file name -> the head of the latest passed on
 
     def read(self) -> list[tuple[TaskStarted, int | None]]:
-        """The starts posted since the last read, at most one a board (the latest), each with
-        the task its thread started before it."""
+        """The starts posted since the last read, in time order, each with the task its thread
+        started before it: a board's first start once, then its latest when it changes."""
         import mmap
 
         try:
@@ -207,26 +213,43 @@ class _Boards:
                         os.close(fd)
                 except (OSError, ValueError):
                     continue  # not a board of ours: skipped, tried again next time
-        out = []
+        out: list[tuple[TaskStarted, int | None]] = []
         for name, board in self._maps.items():
-            head = board[:_HEAD.size]
-            if head == self._last.get(name):
-                continue
-            size, crc = _HEAD.unpack(head)
-            if not size or size > BOARD_SIZE - _HEAD.size:
-                continue
-            payload = board[_HEAD.size:_HEAD.size + size]
-            if zlib.crc32(payload) != crc:
-                continue  # caught mid-write: read again next time
-            self._last[name] = head
-            try:
-                packed, after = pickle.loads(payload)  # noqa: S301 — see EventListener
-                item = wire.unpack(packed)
-            except Exception:  # noqa: BLE001, S112 — not a start: nothing to pass on
-                continue
-            if type(item) is TaskStarted and (after is None or type(after) is int):
-                out.append((item, after))
+            if name not in self._first:  # until the thread's first start has been read
+                first = self._slot(board, 0, None)
+                if first is not None:
+                    self._first[name] = first[0]
+                    out.append(first[1])
+            if name in self._first:
+                latest = self._slot(board, _SLOT, self._last.get(name, self._first[name]))
+                if latest is not None:
+                    self._last[name] = latest[0]
+                    out.append(latest[1])
+        out.sort(key=lambda start: start[0].started)
         return out
+
+    @staticmethod
+    def _slot(board: Any, at: int, seen: bytes | None
+              ) -> tuple[bytes, tuple[TaskStarted, int | None]] | None:
+        """The start in the slot at ``at`` and its head, unless its head is ``seen``, it is
+        empty, half-written or not a start."""
+        head = board[at:at + _HEAD.size]
+        if head == seen:
+            return None
+        size, crc = _HEAD.unpack(head)
+        if not size or size > _SLOT - _HEAD.size:
+            return None
+        payload = board[at + _HEAD.size:at + _HEAD.size + size]
+        if zlib.crc32(payload) != crc:
+            return None  # caught mid-write: read again next time
+        try:
+            packed, after = pickle.loads(payload)  # noqa: S301 — see EventListener
+            item = wire.unpack(packed)
+        except Exception:  # noqa: BLE001 — not a start: nothing to pass on
+            return None
+        if type(item) is not TaskStarted or not (after is None or type(after) is int):
+            return None
+        return head, (item, after)
 
     def close(self) -> None:
         for board in self._maps.values():
