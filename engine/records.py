@@ -40,6 +40,26 @@ class WorkerId:
     host: str = ""
 
 
+_workers: dict[tuple[int, int, str, str], WorkerId] = {}
+
+
+def shared_worker(pid: int, tid: int, label: str, host: str = "") -> WorkerId:
+    """The one ``WorkerId`` with these fields in this process (immutable, so shareable).
+
+    A run's few workers run thousands of tasks each: built once, a worker's id costs each
+    task's events a dict look-up instead of ~1 µs, and a session's records share one object
+    per worker (in the worker that makes them and in the engine that reads them). Bounded:
+    thread ids are reused, and one process sees the workers of every run it makes.
+    """
+    key = (pid, tid, label, host)
+    found = _workers.get(key)
+    if found is None:
+        if len(_workers) >= 4096:
+            _workers.clear()
+        found = _workers[key] = WorkerId(pid, tid, label, host)
+    return found
+
+
 @frozen
 class TaskError:
     """Why a task did not end ok."""

@@ -26,7 +26,7 @@ from collections.abc import Callable, Coroutine, Generator
 
 from engine import clock
 from engine.describe import RESULT_CHARS, clip, describe_error, summarize
-from engine.records import TaskRecord, TaskStarted, TaskStatus, WorkerId
+from engine.records import TaskRecord, TaskStarted, TaskStatus, WorkerId, shared_worker
 from engine.tasks import context
 from engine.tasks.custom import async_generator_refusal
 from engine.tasks.exit_guard import CustomCode, custom_code
@@ -66,18 +66,9 @@ def _is_timeout(exc: BaseException) -> bool:
         aio is not None and issubclass(kind, aio.TimeoutError))
 
 
-_worker_ids: dict[tuple[int, int, str, str], WorkerId] = {}  # one per thread (and lane, host)
-
-
 def worker_id(lane: str = "", host: str = "") -> WorkerId:
     pid, tid = os.getpid(), threading.get_native_id()
-    key = (pid, tid, lane, host)
-    who = _worker_ids.get(key)
-    if who is None:  # built once per thread: every task of a thread names the same worker
-        if len(_worker_ids) >= 4096:  # thread ids are reused; a long-lived process sees many
-            _worker_ids.clear()
-        who = _worker_ids[key] = WorkerId(pid, tid, lane or f"pid {pid} · thread {tid}", host)
-    return who
+    return shared_worker(pid, tid, lane or f"pid {pid} · thread {tid}", host)
 
 
 def _ended(inst: TaskInstance, started: float, who: WorkerId, cpu_s: float,

@@ -272,7 +272,7 @@ def test_a_killed_worker_s_last_start_is_read_when_the_listener_closes() -> None
 def test_a_board_caught_mid_write_is_read_next_time_and_junk_never() -> None:
     """Nothing is locked between a worker and the engine, so a reader can catch a board
     half-written (or a worker killed mid-write): the CRC check skips it until it is whole."""
-    from engine.backends import _socket_events as events
+    from engine.backends import _start_boards as events
 
     starts: list[TaskStarted] = []
     listener = EventListener(starts.append, lambda record: None,
@@ -304,7 +304,7 @@ def test_a_board_caught_mid_write_is_read_next_time_and_junk_never() -> None:
 
 
 def test_a_start_too_long_for_a_board_goes_by_the_connection() -> None:
-    from engine.backends import _socket_events as events
+    from engine.backends import _start_boards as events
 
     starts: list[TaskStarted] = []
     listener = EventListener(starts.append, lambda record: None,
@@ -317,7 +317,9 @@ def test_a_start_too_long_for_a_board_goes_by_the_connection() -> None:
         assert starts == [TaskStarted(9, long_name, 2.0, WHO)]
     finally:
         # A worker's connection and board last as long as it does; this test's must not.
-        conn = events._connections.pop(sink.address, None)
+        from engine.backends import _socket_events
+
+        conn = _socket_events._connections.pop(sink.address, None)
         if conn is not None:
             conn.close()
         for key in [k for k in events._boards if k[0] == sink.boards]:
@@ -348,7 +350,7 @@ def test_each_worker_s_first_start_is_read_and_starts_come_in_time_order() -> No
     """The window gives lanes in the order workers first appear; a saved run in the order of
     their first starts. A worker whose first tasks were over before the engine looked must
     still appear by its first start, before a worker that started later."""
-    from engine.backends import _socket_events as events
+    from engine.backends import _start_boards as events
 
     seen: list[tuple[int, int | None]] = []
     listener = EventListener(lambda event: None, lambda record: None,

@@ -24,7 +24,8 @@ per process keeps that worker's events in order: its "finished" always arrives b
 "started". Workers connect when they start (the pools' initializer), or on their first event.
 Events travel as tuples of built-ins (``engine.wire``), a third of a pickled record's cost.
 A backend may also have its workers post their starts on "start boards", pages of shared memory
-it reads when it likes, which wake no one (see "start boards" below; ``process-pool`` does).
+it reads when it likes, which wake no one (``engine.backends._start_boards``; ``process-pool``
+does).
 
 The socket is a Unix socket in a temp dir named by the engine's pid (``corescope-ev-PID-…``),
 so a killed app's dirs can be told apart and swept at the next start; 127.0.0.1 where there is
@@ -34,17 +35,16 @@ no Unix socket. POSIX only as written (the reader waits on a self-pipe beside th
 from __future__ import annotations
 
 import os
-import pickle
 import struct
 import sys
 import tempfile
 import threading
 import time
-import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from multiprocessing.connection import Client, Connection, Listener
 
 from engine import wire
+from engine.backends._start_boards import Boards, board_of, post
 from engine.records import TaskRecord, TaskStarted
 from engine.values import frozen
 
@@ -86,175 +86,25 @@ def send(address: str, authkey: bytes | None, item: TaskStarted | TaskRecord) ->
     _connect(address, authkey).send_bytes(wire.encode(item))
 
 
-# -- start boards -------------------------------------------------------------------------------
-# A "started" event need not wake anyone: the engine only has to learn it within a frame of the
-# window, and a task's record carries its start anyway (``RunState`` makes the start from it).
-# So where a backend asks for them (``on_board``), each worker thread writes its latest start
-# into a page of shared memory of its own, a "board" (a file in the listener's folder, mapped),
-# and the backend reads every board from the loop it runs anyway (``read_boards``). A message
-# per start had cost a send in the worker and, in the engine, a wake-up, a read and a decode,
-# all on the cores the workers need (docs/benchmarks.md, stop 25).
-#
-# Nothing is locked, so a worker killed mid-write blocks no one: the board holds a length and
-# a CRC-32 before the bytes, the writer writes the bytes first, and a reader that catches a
-# write half-done sees a CRC that does not match and reads the board again next time. A board
-# is created under a temporary name and renamed, so the reader never maps a short file.
-#
-# A board shows only the latest start, so the engine may never see some starts of short
-# tasks (their records make them). Each start therefore says which task its thread started
-# before it ("after"): the backend holds the start until that task's record is in, so the
-# timeline never shows one worker running two tasks (``process_pool.InOrder``). A board also
-# keeps its thread's first start, and each read passes starts on in time order: the window
-# gives lanes in the order workers first appear, and a saved run (``assign_lanes``) in the
-# order of their first starts; a worker first seen by a later start would swap them.
-BOARD_SIZE = 4096  # one page: two slots, the first start and the latest
-_SLOT = BOARD_SIZE // 2  # a start is ~100 bytes; a longer one goes by the connection
-_HEAD = struct.Struct("=II")  # payload length, its CRC-32
-_BOARD_PREFIX = "b-"
-
-
-class _Board:
-    """A worker thread's board, its writing end."""
-
-    def __init__(self, folder: str, pid: int, tid: int) -> None:
-        import mmap  # here, not at the top: only a worker that posts starts needs it
-
-        name = f"{pid}-{tid}"
-        temp = os.path.join(folder, f"new-{name}")
-        fd = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.ftruncate(fd, BOARD_SIZE)
-            self.map = mmap.mmap(fd, BOARD_SIZE)
-        finally:
-            os.close(fd)
-        os.rename(temp, os.path.join(folder, _BOARD_PREFIX + name))
-        self.last: int | None = None  # the task this thread started last
-
-    def post(self, item: TaskStarted) -> bool:
-        after, self.last = self.last, item.id
-        payload = pickle.dumps((wire.pack(item), after), pickle.HIGHEST_PROTOCOL)
-        if len(payload) > _SLOT - _HEAD.size:
-            return False
-        for at in ((0, _SLOT) if after is None else (_SLOT,)):  # the first start: both slots
-            self.map[at + _HEAD.size:at + _HEAD.size + len(payload)] = payload
-            _HEAD.pack_into(self.map, at, len(payload), zlib.crc32(payload))
-        return True
-
-
-_boards: dict[tuple[str, int, int], _Board | None] = {}  # (folder, pid, thread id) -> board
-
-
-def _board(folder: str) -> _Board | None:
-    """This thread's board in ``folder``, made on first use; None if none can be made."""
-    key = (folder, os.getpid(), threading.get_native_id())
-    if key in _boards:
-        return _boards[key]
-    try:
-        board: _Board | None = _Board(folder, key[1], key[2])
-    except (OSError, ValueError):  # the folder is gone (the run ended) or no mmap here
-        board = None
-    _boards[key] = board
-    return board
-
-
-def post(folder: str, item: TaskStarted) -> bool:
-    """Write ``item`` on this thread's board in ``folder``; False if it must go by the
-    connection instead (no board could be made, or the event does not fit)."""
-    board = _board(folder)
-    return board is not None and board.post(item)
-
-
 @frozen
 class EventSink:
     """The worker's end: where to send events (picklable; handed to every worker)."""
 
     address: str
     authkey: bytes | None  # None on a Unix socket: its folder is the access control
-    boards: str | None = None  # where starts are posted (see "start boards"); None: sent
+    boards: str | None = None  # where starts are posted (``_start_boards``); None: sent
 
     def connect(self) -> None:
         """Connect now rather than on the first event, and make the calling thread's board,
         so that neither delays (or lengthens) its first task."""
         _connect(self.address, self.authkey)
         if self.boards is not None:
-            _board(self.boards)
+            board_of(self.boards)
 
     def put(self, item: TaskStarted | TaskRecord) -> None:
         if self.boards is not None and type(item) is TaskStarted and post(self.boards, item):
             return
         send(self.address, self.authkey, item)
-
-
-class _Boards:
-    """The engine's side of the start boards: every worker thread's board, read on demand."""
-
-    def __init__(self, folder: str) -> None:
-        self.folder = folder
-        self._maps: dict[str, Any] = {}  # file name -> read-only mmap
-        self._first: dict[str, bytes] = {}  # file name -> the head of its first start
-        self._last: dict[str, bytes] = {}  # file name -> the head of the latest passed on
-
-    def read(self) -> list[tuple[TaskStarted, int | None]]:
-        """The starts posted since the last read, in time order, each with the task its thread
-        started before it: a board's first start once, then its latest when it changes."""
-        import mmap
-
-        try:
-            names = os.listdir(self.folder)
-        except OSError:
-            names = []
-        for name in names:
-            if name.startswith(_BOARD_PREFIX) and name not in self._maps:
-                try:
-                    fd = os.open(os.path.join(self.folder, name), os.O_RDONLY)
-                    try:
-                        self._maps[name] = mmap.mmap(fd, BOARD_SIZE, access=mmap.ACCESS_READ)
-                    finally:
-                        os.close(fd)
-                except (OSError, ValueError):
-                    continue  # not a board of ours: skipped, tried again next time
-        out: list[tuple[TaskStarted, int | None]] = []
-        for name, board in self._maps.items():
-            if name not in self._first:  # until the thread's first start has been read
-                first = self._slot(board, 0, None)
-                if first is not None:
-                    self._first[name] = first[0]
-                    out.append(first[1])
-            if name in self._first:
-                latest = self._slot(board, _SLOT, self._last.get(name, self._first[name]))
-                if latest is not None:
-                    self._last[name] = latest[0]
-                    out.append(latest[1])
-        out.sort(key=lambda start: start[0].started)
-        return out
-
-    @staticmethod
-    def _slot(board: Any, at: int, seen: bytes | None
-              ) -> tuple[bytes, tuple[TaskStarted, int | None]] | None:
-        """The start in the slot at ``at`` and its head, unless its head is ``seen``, it is
-        empty, half-written or not a start."""
-        head = board[at:at + _HEAD.size]
-        if head == seen:
-            return None
-        size, crc = _HEAD.unpack(head)
-        if not size or size > _SLOT - _HEAD.size:
-            return None
-        payload = board[at + _HEAD.size:at + _HEAD.size + size]
-        if zlib.crc32(payload) != crc:
-            return None  # caught mid-write: read again next time
-        try:
-            packed, after = pickle.loads(payload)  # noqa: S301 — see EventListener
-            item = wire.unpack(packed)
-        except Exception:  # noqa: BLE001 — not a start: nothing to pass on
-            return None
-        if type(item) is not TaskStarted or not (after is None or type(after) is int):
-            return None
-        return head, (item, after)
-
-    def close(self) -> None:
-        for board in self._maps.values():
-            board.close()
-        self._maps.clear()
 
 
 class _Frames:
@@ -316,13 +166,23 @@ class _Frames:
         return out
 
 
+def _consume(callback: Callable[..., object], *event: object) -> None:
+    """Pass an event on; a faulty consumer is logged and must not stop the events."""
+    try:
+        callback(*event)
+    except Exception:  # noqa: BLE001 — see the docstring
+        import logging
+
+        logging.getLogger(__name__).exception("event consumer failed")
+
+
 class EventListener:
     """Engine side: accepts worker connections and forwards their events until closed."""
 
     def __init__(self, on_started: Callable[[TaskStarted], None],
                  on_record: Callable[[TaskRecord], object],
                  on_board: Callable[[TaskStarted, int | None], None] | None = None) -> None:
-        """``on_board``: workers post their starts on boards (see "start boards") rather than
+        """``on_board``: workers post their starts on boards (``_start_boards``) rather than
         send them, and ``read_boards`` passes each on with the task its thread started before
         it. A start too long for a board still comes by the connection, to ``on_started``."""
         self._tmpdir = None
@@ -343,7 +203,7 @@ class EventListener:
             self.address = f"127.0.0.1:{self._listener.address[1]}"
         self._on_started, self._on_record = on_started, on_record
         self._on_board = on_board
-        self._boards = (_Boards(self._tmpdir) if on_board is not None and self._tmpdir is not None
+        self._boards = (Boards(self._tmpdir) if on_board is not None and self._tmpdir is not None
                         else None)
         self._conns: list[Connection] = []
         self._lock = threading.Lock()
@@ -431,7 +291,7 @@ class EventListener:
                 item = wire.decode(payload)
             except Exception:  # noqa: BLE001 — not an event: whatever wrote it is not a
                 return False  # worker of ours, or it was cut off; drop the connection
-            self._deliver((item,))
+            _consume(self._on_started if isinstance(item, TaskStarted) else self._on_record, item)
         return alive
 
     def read_boards(self) -> int:
@@ -445,25 +305,8 @@ class EventListener:
             return 0
         starts = self._boards.read()
         for event, after in starts:
-            try:
-                self._on_board(event, after)
-            except Exception:  # noqa: BLE001 — a faulty consumer must not stop the events
-                import logging
-
-                logging.getLogger(__name__).exception("event consumer failed")
+            _consume(self._on_board, event, after)
         return len(starts)
-
-    def _deliver(self, items: Iterable[TaskStarted | TaskRecord]) -> None:
-        for item in items:
-            try:
-                if isinstance(item, TaskStarted):
-                    self._on_started(item)
-                else:
-                    self._on_record(item)
-            except Exception:  # noqa: BLE001 — a faulty consumer must not stop the events
-                import logging
-
-                logging.getLogger(__name__).exception("event consumer failed")
 
     def close(self, drain_s: float = 2.0) -> str | None:
         """Stop once the workers are gone: every connection read to its end (bounded wait).

@@ -189,9 +189,11 @@ class ProcessPoolBackend(Backend):
                                       ctx.stamp(inst.id))
                 fut.add_done_callback(functools.partial(report, inst=inst))
             tick = TICK_S
-            while not ctx.all_done.is_set() and not ctx.cancel.is_set():
-                last_in.wait(tick)
+            while not ctx.cancel.is_set():
+                every_future_in = last_in.wait(tick)
                 news = listener.read_boards() + read_ended()
+                if every_future_in or ctx.all_done.is_set():
+                    break  # every record read (or the runner gave up on what was left)
                 tick = TICK_S if news else min(2 * tick, IDLE_TICK_S)
         finally:
             if not last_in.is_set():
