@@ -155,17 +155,23 @@ def test_a_cancelled_run_leaves_no_probe_behind():
 def test_readings_reach_the_live_view_while_the_run_goes_on():
     # The window draws the lane from the run's event stream: readings must come while tasks
     # are still running, not in one lump at the end, and be the ones the result keeps.
+    # As in primes_on_threads: a probe starved of CPU by other programs (one reading in the
+    # whole run, beside two busy loops in CI) is the machine's condition; the run is tried
+    # again, at most twice. Whether readings come live is judged on a run that took them.
     wl = build_workload(["primes"], 4, {"n": "400000"})
-    run = Run(RunConfig(wl, "threads", workers=4, sample_interval_s=0.1)).start()
-    live: list[GilSample] = []
-    before_end = 0
-    while not run.wait(0.05):
-        fresh = [e for e in run.drain_events() if isinstance(e, GilSample)]
-        live += fresh
-        if run.done_count < run.total:
-            before_end += len(fresh)
-    live += [e for e in run.drain_events() if isinstance(e, GilSample)]
-    result = run.result()
+    for _ in range(3):
+        run = Run(RunConfig(wl, "threads", workers=4, sample_interval_s=0.1)).start()
+        live: list[GilSample] = []
+        before_end = 0
+        while not run.wait(0.05):
+            fresh = [e for e in run.drain_events() if isinstance(e, GilSample)]
+            live += fresh
+            if run.done_count < run.total:
+                before_end += len(fresh)
+        live += [e for e in run.drain_events() if isinstance(e, GilSample)]
+        result = run.result()
+        if len(result.gil_samples) >= 3:
+            break
     assert before_end >= 2, "no GIL readings arrived while tasks ran"
     assert set(result.gil_samples) <= set(live)
     assert not any(t.name == "corescope-gil-reader" for t in threading.enumerate())
