@@ -30,6 +30,7 @@ TRACEBACK_CHARS = 50_000
 _NAME_CHARS = 100
 _DEPTH = 4  # nesting shown inside a result before "…"
 _INT_BITS = 4_000  # ~1,200 digits: repr stays fast, well under int's 4,300-digit str limit
+_SHORT_INT_BITS = 256  # at most 78 digits and a sign: within RESULT_CHARS as it is
 
 # type.__name__ read through type's own descriptor: a metaclass's __name__ property is user
 # code, this is not.
@@ -169,9 +170,12 @@ def summarize(value: Any) -> str:
     Small values read exactly as ``repr``; a large built-in container says what it is
     ("list of 10,000,000 items: [0, 1, …"); a ``__repr__`` that fails says so.
     """
+    kind = type(value)
+    if kind is float or kind is bool or value is None or (
+            kind is int and value.bit_length() <= _SHORT_INT_BITS):
+        return repr(value)  # the usual result, quickly: a worker summarizes one per task
     try:
         text = _short(value, RESULT_CHARS, 0)
-        kind = type(value)
         if kind in _BRACKETS and len(text) > RESULT_CHARS:
             text = f"{kind.__name__} of {len(value):,} items: {text}"
     except BaseException as why:  # noqa: BLE001 — SystemExit from a __repr__ included

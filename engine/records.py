@@ -43,6 +43,11 @@ class WorkerId:
 _workers: dict[tuple[int, int, str, str], WorkerId] = {}
 
 
+def default_lane(pid: int, tid: int) -> str:
+    """A worker's lane label where its backend gives none."""
+    return f"pid {pid} · thread {tid}"
+
+
 def shared_worker(pid: int, tid: int, label: str, host: str = "") -> WorkerId:
     """The one ``WorkerId`` with these fields in this process (immutable, so shareable).
 

@@ -26,7 +26,14 @@ from collections.abc import Callable, Coroutine, Generator
 
 from engine import clock
 from engine.describe import RESULT_CHARS, clip, describe_error, summarize
-from engine.records import TaskRecord, TaskStarted, TaskStatus, WorkerId, shared_worker
+from engine.records import (
+    TaskRecord,
+    TaskStarted,
+    TaskStatus,
+    WorkerId,
+    default_lane,
+    shared_worker,
+)
 from engine.tasks import context
 from engine.tasks.custom import async_generator_refusal
 from engine.tasks.exit_guard import CustomCode, custom_code
@@ -66,9 +73,31 @@ def _is_timeout(exc: BaseException) -> bool:
         aio is not None and issubclass(kind, aio.TimeoutError))
 
 
+_here = threading.local()  # .who: this thread's WorkerId with the default lane, once known
+
+
+def _forget_here() -> None:
+    # A forked child is another process, and its one thread another thread.
+    global _here
+    _here = threading.local()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_here)
+
+
 def worker_id(lane: str = "", host: str = "") -> WorkerId:
+    """The calling thread's ``WorkerId``. The usual one (no lane, this machine) is kept per
+    thread: a worker asks for it at every task, and a thread-local look-up is cheaper than two
+    system calls (pid, thread id) and a dict look-up on a tuple of four."""
+    if not lane and not host:
+        who: WorkerId | None = getattr(_here, "who", None)
+        if who is None:
+            pid, tid = os.getpid(), threading.get_native_id()
+            who = _here.who = shared_worker(pid, tid, default_lane(pid, tid))
+        return who
     pid, tid = os.getpid(), threading.get_native_id()
-    return shared_worker(pid, tid, lane or f"pid {pid} · thread {tid}", host)
+    return shared_worker(pid, tid, lane or default_lane(pid, tid), host)
 
 
 def _ended(inst: TaskInstance, started: float, who: WorkerId, cpu_s: float,
@@ -91,9 +120,12 @@ def _ended(inst: TaskInstance, started: float, who: WorkerId, cpu_s: float,
                       status, error=describe_error(exc), mode=mode)
 
 
+_BUILT_IN = custom_code(None)  # does nothing, so one serves every thread
+
+
 def _watch(inst: TaskInstance) -> CustomCode:
     # Built-in tasks are CoreScope's own: the crash demo's os._exit is meant to be silent.
-    return custom_code(None if inst.ref.custom is None else f"in task {inst.name}")
+    return _BUILT_IN if inst.ref.custom is None else custom_code(f"in task {inst.name}")
 
 
 def _joined(mode: str, how: str) -> str:

@@ -21,7 +21,15 @@ import pytest
 from engine import values, wire
 from engine.backends._child import process_run_ended, process_run_started
 from engine.backends._socket_events import EventListener, EventSink, _Frames
-from engine.records import TaskError, TaskRecord, TaskStarted, TaskStatus, WorkerId
+from engine.records import (
+    TaskError,
+    TaskRecord,
+    TaskStarted,
+    TaskStatus,
+    WorkerId,
+    default_lane,
+    shared_worker,
+)
 from engine.tasks import TaskRef
 from engine.workload import TaskInstance
 
@@ -280,7 +288,9 @@ def test_a_board_caught_mid_write_is_read_next_time_and_junk_never() -> None:
     try:
         folder = listener.sink.boards
         assert folder is not None
-        payload = pickle.dumps((wire.pack(TaskStarted(5, "sleep", 1.5, WHO)), None))
+        # The worker is the board's, from its file name: pid 4121, thread 4125.
+        who = shared_worker(4121, 4125, default_lane(4121, 4125))
+        payload = events._START.pack(5, 1.5, -1) + b"sleep"
         path = os.path.join(folder, "b-4121-4125")
         with open(path, "wb") as f:
             f.write(events._HEAD.pack(len(payload), zlib.crc32(payload) ^ 1) + payload)
@@ -291,20 +301,26 @@ def test_a_board_caught_mid_write_is_read_next_time_and_junk_never() -> None:
             f.write(events._HEAD.pack(len(payload), zlib.crc32(payload)))
         listener.read_boards()
         listener.read_boards()  # the same start is passed on once
-        assert starts == [TaskStarted(5, "sleep", 1.5, WHO)]
-        junk = pickle.dumps(("not an event", None))
+        assert starts == [TaskStarted(5, "sleep", 1.5, who)]
+        assert starts[0].worker.label == "pid 4121 · thread 4125"
+        junk = b"not a start"  # shorter than a start's numbers, with a matching CRC
         with open(path, "r+b") as f:
             f.write(events._HEAD.pack(len(junk), zlib.crc32(junk)) + junk)
         with open(os.path.join(folder, "b-short"), "wb") as f:
             f.write(b"too short to map")
+        with open(os.path.join(folder, "b-not-ours"), "wb") as f:
+            f.write(bytes(events.BOARD_SIZE))
         listener.read_boards()
         assert len(starts) == 1
     finally:
         assert listener.close() is None
 
 
-def test_a_start_too_long_for_a_board_goes_by_the_connection() -> None:
+def test_a_start_a_board_cannot_hold_goes_by_the_connection() -> None:
+    """A board holds its own thread's starts, named in a few bytes. A start too long for it,
+    or another worker's (a lane or a host of its own), still arrives, by the connection."""
     from engine.backends import _start_boards as events
+    from engine.worker import worker_id
 
     starts: list[TaskStarted] = []
     listener = EventListener(starts.append, lambda record: None,
@@ -312,9 +328,14 @@ def test_a_start_too_long_for_a_board_goes_by_the_connection() -> None:
     sink = listener.sink
     try:
         long_name = "x" * events.BOARD_SIZE
-        sink.put(TaskStarted(9, long_name, 2.0, WHO))  # this process plays the worker
-        assert _wait_for(lambda: bool(starts), 10)
-        assert starts == [TaskStarted(9, long_name, 2.0, WHO)]
+        sent = [TaskStarted(9, long_name, 2.0, worker_id()),  # this process plays the worker
+                TaskStarted(10, "sleep", 2.5, WHO)]
+        for event in sent:
+            sink.put(event)
+        assert _wait_for(lambda: len(starts) == 2, 10)
+        assert starts == sent
+        listener.read_boards()
+        assert starts == sent, "nothing of them went on a board"
     finally:
         # A worker's connection and board last as long as it does; this test's must not.
         from engine.backends import _socket_events
@@ -359,7 +380,7 @@ def test_each_worker_s_first_start_is_read_and_starts_come_in_time_order() -> No
         folder = listener.sink.boards
         assert folder is not None
         a, b = events._Board(folder, 101, 1), events._Board(folder, 202, 2)
-        a_who, b_who = WorkerId(101, 1, "a"), WorkerId(202, 2, "b")
+        a_who, b_who = a.who, b.who
         a.post(TaskStarted(0, "t", 1.0, a_who))
         a.post(TaskStarted(1, "t", 1.5, a_who))
         b.post(TaskStarted(2, "t", 1.2, b_who))

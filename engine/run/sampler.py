@@ -59,12 +59,22 @@ _PAGE_MIB = (os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096) / _
 _TICK_S = 1.0 / (os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100)
 
 
-def _proc_stat(pid: int) -> tuple[int, float, float] | None:
+_LINUX = os.path.isdir(f"/proc/{os.getpid()}/task")
+
+
+def _proc_stat(pid: int, task: str = "") -> tuple[int, float, float] | None:
     """(parent pid, CPU seconds, resident MiB) of ``pid`` from Linux's /proc/PID/stat, or None
-    if it is gone. One read, where psutil makes three (and a fourth to build the Process)."""
+    if it is gone. One read, where psutil makes three (and a fourth to build the Process).
+    ``task``: "task/TID/" for one of its threads (the CPU is then the thread's own).
+
+    Read with ``os.open``/``os.read``: ``open()`` adds an fstat, an ioctl and a seek, and a
+    system call costs ~5 µs on a VM like CI's (15 µs a file against 34)."""
     try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            fields = f.read().rpartition(b")")[2].split()
+        fd = os.open(f"/proc/{pid}/{task}stat", os.O_RDONLY)
+        try:
+            fields = os.read(fd, 4096).rpartition(b")")[2].split()
+        finally:
+            os.close(fd)
     except OSError:
         return None
     # After the name: state ppid … utime(12) stime(13) … rss(22), counted from state as 0.
@@ -86,7 +96,7 @@ class ProcessTree:
     def __init__(self, root: int) -> None:
         self.root = root
         self._parent: dict[int, int] = {}
-        self._linux = os.path.isdir(f"/proc/{os.getpid()}/task")
+        self._linux = _LINUX
 
     def descendants(self) -> list[int]:
         if not self._linux:
@@ -146,7 +156,22 @@ class ProcessTree:
 
 
 def read_thread_times(pid: int) -> TaskTimes:
-    """Cumulative CPU of every thread of process ``pid``, by native thread id."""
+    """Cumulative CPU of every thread of process ``pid``, by native thread id.
+
+    On Linux, one read of /proc/PID/task/TID/stat a thread: psutil's ``threads()`` took
+    ~450 µs for the engine's nine threads, 10 times a second, on the cores the run is measured
+    on; this takes a fifth of that (the same ticks, from the same file)."""
+    if _LINUX:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            return {}
+        out: TaskTimes = {}
+        for tid in tids:
+            stat = _proc_stat(pid, f"task/{tid}/")
+            if stat is not None:
+                out[int(tid)] = stat[1]
+        return out
     try:
         return {t.id: t.user_time + t.system_time for t in psutil.Process(pid).threads()}
     except (psutil.AccessDenied, psutil.NoSuchProcess):
