@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -309,3 +310,79 @@ def test_process_pool_holds_a_board_start_until_the_task_before_it_on_that_worke
     assert ctx.seen == [3, 5]
     order.ended(5)
     assert ctx.seen == [3, 5, 6]
+
+
+@pytest.mark.parametrize("value", [0, -7, 364, 2**255, -(2**256) + 1, 2**256, 2**300, 1.5,
+                                   float("nan"), True, None])
+def test_a_number_result_reads_as_its_repr_and_a_long_one_is_cut(value):
+    """Small numbers (the usual result) take a short way; the text is what it always was:
+    exactly ``repr`` within the 80 characters a result may have, cut with "…" beyond."""
+    from engine.describe import RESULT_CHARS, summarize
+
+    text = repr(value)
+    expected = text if len(text) <= RESULT_CHARS else text[:RESULT_CHARS - 1] + "…"
+    assert summarize(value) == expected
+
+
+def _ids_in_a_forked_child(folder: str, out: object) -> None:
+    from engine.backends._start_boards import board_of
+    from engine.worker import worker_id
+
+    board = board_of(folder)
+    out.send((os.getpid(), worker_id().pid, board.who.pid if board else None))  # type: ignore[attr-defined]
+
+
+def test_a_thread_keeps_its_worker_id_and_board_and_a_forked_child_gets_its_own(tmp_path):
+    """The worker id and the start board are kept per thread (a worker asks at every task);
+    another thread, or a child forked from this one, must never be given this thread's."""
+    import multiprocessing
+    import threading
+
+    from engine.backends._start_boards import board_of
+    from engine.worker import worker_id
+
+    here, board = worker_id(), board_of(str(tmp_path))
+    assert board is not None and board_of(str(tmp_path)) is board and worker_id() is here
+    assert board.who is here, "a board holds the starts of the thread that made it"
+    other: list[object] = []
+    thread = threading.Thread(target=lambda: other.extend([worker_id(), board_of(str(tmp_path))]))
+    thread.start()
+    thread.join()
+    assert other[0] is not here and other[1] is not board
+    theirs, mine = multiprocessing.get_context("fork").Pipe(duplex=False)
+    child = multiprocessing.get_context("fork").Process(target=_ids_in_a_forked_child,
+                                                        args=(str(tmp_path), mine))
+    child.start()
+    try:
+        assert theirs.poll(30)
+        pid, worker_pid, board_pid = theirs.recv()
+    finally:
+        child.join(30)
+    assert pid == child.pid and worker_pid == pid and board_pid == pid
+    for made in (board, other[1]):
+        made.map.close()  # type: ignore[union-attr]
+
+
+def test_thread_cpu_read_from_proc_matches_psutil():
+    import threading
+
+    import psutil
+
+    from engine.run.sampler import read_thread_times
+
+    stop = threading.Event()
+    threads = [threading.Thread(target=stop.wait) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    try:
+        sum(range(3_000_000))  # some CPU on this thread
+        ours = read_thread_times(os.getpid())
+        theirs = {t.id: t.user_time + t.system_time for t in psutil.Process().threads()}
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert set(ours) >= {t.native_id for t in threads} | {threading.get_native_id()}
+    assert set(ours) == set(theirs)
+    for tid, cpu in ours.items():
+        assert abs(cpu - theirs[tid]) <= 0.05, "the same ticks, read a moment apart"
