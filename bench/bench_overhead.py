@@ -12,7 +12,9 @@ the pool's start to the pool being gone (the engine's wall, t0 to t_end, covers 
 
 The machine is shared and noisy, so the pair runs alternately (A B, B A, A B …) and the table
 shows the ratio of the medians, the median of the per-round ratios and the middle half of
-those ratios (their quartiles: how far one round strays on this machine). For dask the task
+those ratios (their quartiles: how far one round strays on this machine), then the CPU both
+sides used (this process and its children, whole run, setup included), as a ratio and as the
+engine's extra µs per task: it drifts less with the machine's load than wall. For dask the task
 phase (first submit to last result, without the cluster's start and close, which dominate) is
 shown too: the engine's is its records' first ``submitted`` to last ``finished``.
 
@@ -61,10 +63,29 @@ def calibrate(target_s: float) -> int:
 
 
 class Timing:
-    """One run's wall (pool start to pool gone) and, where measured, its task phase."""
+    """One run's wall (pool start to pool gone), where measured its task phase, and the CPU
+    that this process and its children used for the whole run (set by ``alternate``)."""
 
     def __init__(self, wall: float, phase: float | None = None) -> None:
         self.wall, self.phase = wall, phase
+        self.cpu = 0.0
+
+
+def cpu_used() -> float:
+    """CPU seconds of this process and of its children that have ended (every worker, the
+    sampler, the GIL probe and its py-spy rounds are reaped by the end of a run)."""
+    import resource
+
+    return sum(getattr(resource.getrusage(who), field)
+               for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+               for field in ("ru_utime", "ru_stime"))
+
+
+def measured(run: Callable[[], Timing]) -> Timing:
+    before = cpu_used()
+    timing = run()
+    timing.cpu = cpu_used() - before
+    return timing
 
 
 def engine_run(backend: str, n: int, count: int, workers: int) -> Timing:
@@ -152,15 +173,15 @@ def alternate(a: Callable[[], Timing], b: Callable[[], Timing],
     ys: list[Timing] = []
     for r in range(rounds):
         if r % 2 == 0:
-            xs.append(a())
-            ys.append(b())
+            xs.append(measured(a))
+            ys.append(measured(b))
         else:
-            ys.append(b())
-            xs.append(a())
+            ys.append(measured(b))
+            xs.append(measured(a))
     return xs, ys
 
 
-def ratio_line(backend: str, bare: list[Timing], ours: list[Timing]) -> str:
+def ratio_line(backend: str, bare: list[Timing], ours: list[Timing], count: int) -> str:
     b = statistics.median(t.wall for t in bare)
     o = statistics.median(t.wall for t in ours)
     ratios = [y.wall / x.wall for x, y in zip(bare, ours)]
@@ -170,8 +191,11 @@ def ratio_line(backend: str, bare: list[Timing], ours: list[Timing]) -> str:
     spread = (f"{min(ratios):.2f}–{max(ratios):.2f}" if len(ratios) < 4 else
               "–".join(f"{q:.2f}" for q in statistics.quantiles(ratios, n=4)[::2]))
     mark = "ok" if o / b <= TARGETS[backend] else "over"
+    # CPU drifts less than wall with the machine's load: what the engine adds, per task.
+    bc = statistics.median(t.cpu for t in bare)
+    oc = statistics.median(t.cpu for t in ours)
     line = (f"| {backend} | {b:.3f} | {o:.3f} | {o / b:.3f}× | {per_round:.3f}× | {spread} | "
-            f"≤ {TARGETS[backend]:.2f}× {mark} |")
+            f"≤ {TARGETS[backend]:.2f}× {mark} | {oc / bc:.3f}× ({(oc - bc) / count * 1e6:+.0f}) |")
     if bare[0].phase is not None and ours[0].phase is not None:
         bp = statistics.median(t.phase or 0.0 for t in bare)
         op = statistics.median(t.phase or 0.0 for t in ours)
@@ -207,14 +231,15 @@ def main() -> None:
             print(f"{backend}: engine wall {', '.join(f'{w:.3f}' for w in walls)} s")
         return
     print("| backend | bare s | engine s | ratio of medians | median of ratios "
-          "| ratios, middle half | target | task phase bare / engine |")
-    print("|---|---|---|---|---|---|---|---|")
+          "| ratios, middle half | target | CPU engine ÷ bare (µs a task) "
+          "| task phase bare / engine |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for backend in chosen:
         bare, ours = alternate(
             functools.partial(bare_run, backend, n, args.count, args.workers),
             functools.partial(engine_run, backend, n, args.count, args.workers),
             args.rounds)
-        print(ratio_line(backend, bare, ours), flush=True)
+        print(ratio_line(backend, bare, ours, args.count), flush=True)
 
 
 if __name__ == "__main__":
