@@ -20,6 +20,10 @@ timeline never shows one worker running two tasks (``process_pool.InOrder``). A 
 keeps its thread's first start, and each read passes starts on in time order: the window
 gives lanes in the order workers first appear, and a saved run (``assign_lanes``) in the
 order of their first starts; a worker first seen by a later start would swap them.
+
+A board holds its own thread's starts only (the default lane, this machine: every
+``process-pool`` worker's), so its file name says whose they are; a start of another worker,
+or one too long for a slot, goes by the connection.
 """
 
 from __future__ import annotations
