@@ -21,15 +21,7 @@ import pytest
 from engine import values, wire
 from engine.backends._child import process_run_ended, process_run_started
 from engine.backends._socket_events import EventListener, EventSink, _Frames
-from engine.records import (
-    TaskError,
-    TaskRecord,
-    TaskStarted,
-    TaskStatus,
-    WorkerId,
-    default_lane,
-    shared_worker,
-)
+from engine.records import TaskError, TaskRecord, TaskStarted, TaskStatus, WorkerId
 from engine.tasks import TaskRef
 from engine.workload import TaskInstance
 
@@ -289,7 +281,7 @@ def test_a_board_caught_mid_write_is_read_next_time_and_junk_never() -> None:
         folder = listener.sink.boards
         assert folder is not None
         # The worker is the board's, from its file name: pid 4121, thread 4125.
-        who = shared_worker(4121, 4125, default_lane(4121, 4125))
+        who = events._worker_of(4121, 4125)
         payload = events._START.pack(5, 1.5, -1) + b"sleep"
         path = os.path.join(folder, "b-4121-4125")
         with open(path, "wb") as f:
