@@ -14,7 +14,8 @@ The machine is shared and noisy, so the pair runs alternately (A B, B A, A B …
 shows the ratio of the medians, the median of the per-round ratios and the middle half of
 those ratios (their quartiles: how far one round strays on this machine), then the CPU both
 sides used (this process and its children, whole run, setup included), as a ratio and as the
-engine's extra µs per task: it drifts less with the machine's load than wall. For dask the task
+engine's extra µs per task (it drifts with the machine's load as wall does: stop 26 saw it
+swing by a third between runs of one code). For dask the task
 phase (first submit to last result, without the cluster's start and close, which dominate) is
 shown too: the engine's is its records' first ``submitted`` to last ``finished``.
 
@@ -191,7 +192,7 @@ def ratio_line(backend: str, bare: list[Timing], ours: list[Timing], count: int)
     spread = (f"{min(ratios):.2f}–{max(ratios):.2f}" if len(ratios) < 4 else
               "–".join(f"{q:.2f}" for q in statistics.quantiles(ratios, n=4)[::2]))
     mark = "ok" if o / b <= TARGETS[backend] else "over"
-    # CPU drifts less than wall with the machine's load: what the engine adds, per task.
+    # What the engine adds in CPU, per task: where wall is lost to, not a steadier figure.
     bc = statistics.median(t.cpu for t in bare)
     oc = statistics.median(t.cpu for t in ours)
     line = (f"| {backend} | {b:.3f} | {o:.3f} | {o / b:.3f}× | {per_round:.3f}× | {spread} | "
