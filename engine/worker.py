@@ -73,31 +73,40 @@ def _is_timeout(exc: BaseException) -> bool:
         aio is not None and issubclass(kind, aio.TimeoutError))
 
 
-_here = threading.local()  # .who: this thread's WorkerId with the default lane, once known
+_thread_owned: list[threading.local] = []
 
 
-def _forget_here() -> None:
-    # A forked child is another process, and its one thread another thread.
-    global _here
-    _here = threading.local()
+def thread_owned() -> threading.local:
+    """A ``threading.local`` that a forked child starts empty: the child is another process,
+    and its one thread another thread, whatever the forking thread had kept."""
+    local = threading.local()
+    _thread_owned.append(local)
+    return local
+
+
+def _forget_thread_owned() -> None:
+    for local in _thread_owned:
+        local.__dict__.clear()  # the child's one thread: the only values left to forget
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_here)
+    os.register_at_fork(after_in_child=_forget_thread_owned)
+
+_here = thread_owned()  # .who: this thread's WorkerId with the default lane, once known
 
 
 def worker_id(lane: str = "", host: str = "") -> WorkerId:
     """The calling thread's ``WorkerId``. The usual one (no lane, this machine) is kept per
     thread: a worker asks for it at every task, and a thread-local look-up is cheaper than two
     system calls (pid, thread id) and a dict look-up on a tuple of four."""
-    if not lane and not host:
-        who: WorkerId | None = getattr(_here, "who", None)
-        if who is None:
-            pid, tid = os.getpid(), threading.get_native_id()
-            who = _here.who = shared_worker(pid, tid, default_lane(pid, tid))
-        return who
+    usual = not lane and not host
+    if usual and (kept := getattr(_here, "who", None)) is not None:
+        return kept  # type: ignore[no-any-return]
     pid, tid = os.getpid(), threading.get_native_id()
-    return shared_worker(pid, tid, lane or default_lane(pid, tid), host)
+    who = shared_worker(pid, tid, lane or default_lane(pid, tid), host)
+    if usual:
+        _here.who = who
+    return who
 
 
 def _ended(inst: TaskInstance, started: float, who: WorkerId, cpu_s: float,

@@ -34,6 +34,7 @@ import threading
 import zlib
 
 from engine.records import TaskStarted, WorkerId, default_lane, shared_worker
+from engine.worker import thread_owned
 
 # typing.TYPE_CHECKING's value, without importing typing (~3 ms for every spawned worker).
 TYPE_CHECKING = False
@@ -93,17 +94,7 @@ class _Board:
 
 
 _boards: dict[tuple[str, int, int], _Board | None] = {}  # (folder, pid, thread id) -> board
-_mine = threading.local()  # .board: (folder, board) this thread posted on last
-
-
-def _forget_mine() -> None:
-    # A forked child is another process, and its one thread another thread.
-    global _mine
-    _mine = threading.local()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_mine)
+_mine = thread_owned()  # .board: (folder, board) this thread posted on last
 
 
 def board_of(folder: str) -> _Board | None:
@@ -130,7 +121,6 @@ def post(folder: str, item: TaskStarted) -> bool:
     connection instead (no board could be made, or the event does not fit)."""
     board = board_of(folder)
     return board is not None and board.post(item)
-
 
 
 class Boards:

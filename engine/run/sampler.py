@@ -96,10 +96,9 @@ class ProcessTree:
     def __init__(self, root: int) -> None:
         self.root = root
         self._parent: dict[int, int] = {}
-        self._linux = _LINUX
 
     def descendants(self) -> list[int]:
-        if not self._linux:
+        if not _LINUX:
             try:
                 return [c.pid for c in psutil.Process(self.root).children(recursive=True)]
             except (psutil.NoSuchProcess, psutil.AccessDenied):
@@ -134,7 +133,7 @@ class ProcessTree:
         for pid in self.descendants():
             if pid == exclude:
                 continue
-            if self._linux:
+            if _LINUX:
                 stat = _proc_stat(pid)
                 if stat is None:
                     continue
