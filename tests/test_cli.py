@@ -552,17 +552,43 @@ def test_sigterm_and_sighup_cancel_keep_what_was_measured_and_exit_128_plus_n(tm
     assert not alive and not _leftover_temp_files(proc.proc.pid, tmp_path)
 
 
+_WORKER_MARKS = ("spawn_main", "popen_loky")  # a spawned worker's command line; loky's own
+
+
+def _worker_starting(proc: Launched, timeout: float = 60.0) -> None:
+    """Wait until the run's first worker process exists: the moment its interpreter starts
+    and imports, before any CoreScope code runs in it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.proc.poll() is None:
+        try:
+            kids = psutil.Process(proc.proc.pid).children(recursive=True)
+            proc.seen.update(kids)
+            if any(m in " ".join(k.cmdline()) for k in kids for m in _WORKER_MARKS):
+                return
+        except psutil.Error:
+            pass
+        time.sleep(0.002)
+    raise AssertionError(f"no worker process started: {proc.err}")
+
+
+@pytest.mark.parametrize("when", ["as a worker starts", "in their tasks"])
 @pytest.mark.parametrize("backend", ["process-pool", "mp-pool", "processes", "joblib", "dask"])
 @pytest.mark.parametrize("sig", ["SIGINT", "SIGHUP"])
-def test_a_group_signal_on_a_process_backend(tmp_path, launch, backend, sig):
+def test_a_group_signal_on_a_process_backend(tmp_path, launch, backend, sig, when):
     """Exit 128 + n, one line on stderr, no worker left, no temp file. Every process of the
     run gets the signal too, as from a terminal: workers, and multiprocessing's and loky's
     helpers, which used to die of a SIGHUP and print tracebacks (engine.backends._child
-    .hangup_blocked)."""
+    .hangup_blocked). A worker still importing when Ctrl-C came printed its KeyboardInterrupt
+    traceback (seen beside two busy loops, when 2 s was not enough for dask's workers to
+    start): workers are born with the terminal's signals blocked (_child.signals_blocked)."""
     pytest.importorskip({"joblib": "joblib", "dask": "distributed"}.get(backend, "os"))
     proc = launch(["run", "--backend", backend, *SLEEPY], tmp_path)
     proc.watch(line="workload:")
-    proc.watch(until_s=proc.since() + 2.0)  # workers started and in their tasks
+    if when == "as a worker starts":
+        _worker_starting(proc)
+        time.sleep(0.02)  # into its interpreter's start-up: imports, where Ctrl-C landed
+    else:
+        proc.watch(until_s=proc.since() + 2.0)
     proc.signal(getattr(signal, sig))
     alive = proc.finish()
     err = "".join(proc.err)

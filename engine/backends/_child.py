@@ -122,45 +122,73 @@ def bounded(call: Callable[[], object], timeout_s: float) -> bool:
     return in_background(call).wait(timeout_s)
 
 
+#: What a terminal sends its whole foreground process group: Ctrl-C, and SIGHUP as it closes.
+TERMINAL_SIGNALS = ("SIGINT", "SIGHUP")
+
+
 @contextlib.contextmanager
-def hangup_blocked() -> Iterator[None]:
+def signals_blocked(names: tuple[str, ...] = TERMINAL_SIGNALS) -> Iterator[None]:
+    """Block these signals in this thread; every process and thread started inside is born
+    with them blocked.
+
+    A blocked signal stays blocked in a process started from this thread (the mask survives
+    fork and exec) and in a thread started from it, and Python's start-up leaves the mask as
+    it is. The run thread runs inside this block (engine.run.runner), so a worker is out of
+    reach of a terminal's signals from its first instruction, not only once its initializer
+    runs: a Ctrl-C while dask's spawned workers were still importing ``multiprocessing.spawn``
+    printed their KeyboardInterrupt tracebacks beside the CLI's one line (seen beside two busy
+    loops, where a worker took over 2 s to start). Whoever is outside the block (the CLI's main
+    thread, the window's) still takes the signal and cancels the run. A no-op where threads
+    have no signal mask (Windows).
+    """
+    import signal
+
+    sigs = {s for s in (getattr(signal, n, None) for n in names) if s is not None}
+    if not sigs or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+    try:
+        yield
+    finally:
+        # The whole mask as it was, not "unblock what we blocked": up to Python 3.13,
+        # multiprocessing's resource tracker unblocks SIGINT and SIGTERM in the thread that
+        # starts it whatever they were, which left the run thread's later workers unshielded.
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+def hangup_blocked() -> contextlib.AbstractContextManager[None]:
     """Start helper processes inside this block to make them immune to a terminal's SIGHUP.
 
     multiprocessing's resource tracker and fork server, and loky's tracker, ignore Ctrl-C but
     not SIGHUP, which a closing terminal sends to the whole process group: they died of it,
     and the tracker's death printed warnings and KeyError tracebacks on the user's terminal.
-    A signal blocked in the thread that starts a process stays blocked in that process (the
-    mask survives fork and exec), and these helpers unblock only SIGINT and SIGTERM. The
-    engine answers SIGHUP itself and then ends the helpers. A no-op where there is no SIGHUP.
+    These helpers unblock only SIGINT and SIGTERM. The engine answers SIGHUP itself and then
+    ends the helpers.
     """
-    import signal
-
-    hup = getattr(signal, "SIGHUP", None)
-    if hup is None or not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, {hup})
-    try:
-        yield
-    finally:
-        if hup not in before:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {hup})
+    return signals_blocked(("SIGHUP",))
 
 
 def ignore_terminal_signals() -> None:
-    """Leave Ctrl-C and a closed terminal to the engine.
+    """Leave Ctrl-C and a closed terminal to the engine (in a worker's main thread).
 
     A terminal sends SIGINT (and SIGHUP when it closes) to its whole foreground process
     group, workers included. The engine answers by cancelling the run and ending the workers
     itself; a worker that also raised KeyboardInterrupt would print a traceback, record a bogus
-    task error, or, in multiprocessing.Pool, wedge the pool.
+    task error, or, in multiprocessing.Pool, wedge the pool. The worker was born with them
+    blocked (``signals_blocked``); once ignored they are unblocked, so that what its tasks
+    start sees the usual mask (a signal that came meanwhile is dropped, being ignored).
     """
     import signal
 
-    for name in ("SIGINT", "SIGHUP"):
+    sigs = set()
+    for name in TERMINAL_SIGNALS:
         sig = getattr(signal, name, None)
         if sig is not None:
             signal.signal(sig, signal.SIG_IGN)
+            sigs.add(sig)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, sigs)
 
 
 def init_worker(events: EventSink, templates: tuple[Template, ...] = ()) -> None:

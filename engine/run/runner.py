@@ -24,7 +24,7 @@ import signal
 import threading
 
 from engine import clock as _clock
-from engine.backends._child import process_run_ended, process_run_started
+from engine.backends._child import process_run_ended, process_run_started, signals_blocked
 from engine.backends.start_methods import default_start_method
 from engine.figures.result import RunResult
 from engine.records import MachineInfo, TaskError, TaskRecord, TaskStatus
@@ -155,7 +155,10 @@ class Run:
 
     def _main(self) -> None:
         try:
-            self._result = self._run_to_result()
+            # Every worker and helper this thread starts is born deaf to a terminal's Ctrl-C
+            # and SIGHUP; the caller's thread takes them and cancels the run (_child.py).
+            with signals_blocked():
+                self._result = self._run_to_result()
         except BaseException as exc:  # noqa: BLE001 — the caller waits for a result: give one
             self._result = self.failed_result(exc)
         finally:
