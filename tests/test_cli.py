@@ -250,27 +250,24 @@ def test_workers_exit_on_their_own_when_the_cli_is_killed_hard(backend):
     assert not alive, f"{len(alive)} orphaned workers still running"
 
 
-def test_a_second_ctrl_c_leaves_uninterruptible_tasks_and_exits_promptly():
-    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "main.py"), "run", "--task",
-                             "tests.tasks_for_tests:uninterruptible", "--backend", "thread-pool",
-                             "--tasks", "2", "--set", "seconds=30"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        time.sleep(1.5)  # interpreter start, imports, tasks running
-        proc.send_signal(signal.SIGINT)
-        time.sleep(0.5)
-        assert proc.poll() is None, "the first Ctrl-C must wait for the running tasks"
-        t = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=10)
-        assert time.monotonic() - t < 3
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 130
+def test_a_second_ctrl_c_leaves_uninterruptible_tasks_and_exits_promptly(launch):
+    proc = launch(["run", "--task", "tests.tasks_for_tests:uninterruptible", "--backend",
+                   "thread-pool", "--tasks", "2", "--set", "seconds=30"], ROOT)
+    # From the workload line, not from launch: imports alone took over 1.5 s beside busy loops.
+    proc.watch(line="workload:")
+    proc.watch(until_s=proc.since() + 1.0)  # both tasks running
+    proc.signal(signal.SIGINT)
+    proc.watch(until_s=proc.since() + 0.5)
+    assert proc.proc.poll() is None, "the first Ctrl-C must wait for the running tasks"
+    t = time.monotonic()
+    proc.signal(signal.SIGINT)
+    alive = proc.finish(timeout=10)
+    assert time.monotonic() - t < 3
+    out = "".join(proc.out)
+    assert proc.proc.returncode == 130, "".join(proc.err)
     assert "waiting for 2 running task(s)" in out
     assert "2 cancelled" in out
+    assert not alive
 
 
 def test_the_window_without_a_display_is_one_line_not_a_qt_abort():
