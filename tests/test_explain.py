@@ -13,7 +13,7 @@ MACHINE = MachineInfo(logical_cores=2, physical_cores=2, usable_cores=2, python=
 
 def made_up(backend: str, task: str, workers: int, tasks: int, cpu_share: float,
             busy_cores: tuple[float, float], wall_s: float = 1.0,
-            status: TaskStatus = TaskStatus.OK) -> RunResult:
+            status: TaskStatus = TaskStatus.OK, baseline_s: float | None = None) -> RunResult:
     """``tasks`` tasks all running for the whole wall time on ``workers`` workers (so
     tasks/workers of them share each worker's time), each using ``cpu_share`` of a core."""
     processes = backend not in ("threads", "thread-pool", "sequential", "asyncio", "interpreters")
@@ -24,7 +24,8 @@ def made_up(backend: str, task: str, workers: int, tasks: int, cpu_share: float,
     samples = tuple(CpuSample(0.1 * k, busy_cores) for k in range(1, int(wall_s * 10) + 1))
     workload = {"tasks": [{"name": task, "params": {}, "count": tasks}], "timeout_s": None}
     return RunResult(backend, workload, f"{tasks} × {task}", workers, workers, None, 0.0,
-                     wall_s, records, samples, 0.1, MACHINE, uses_processes=processes)
+                     wall_s, records, samples, 0.1, MACHINE, uses_processes=processes,
+                     baseline_wall_s=baseline_s)
 
 
 def text(result: RunResult) -> str:
@@ -128,3 +129,35 @@ def test_a_run_too_short_for_its_start_cost_says_what_caps_its_speedup():
     # Warm: the start is outside wall, said on its own line instead.
     warm = text(pool_run(90, 75, warm=True))
     assert "caps this run" not in warm and "Warm start: the worker processes took 75 ms" in warm
+
+
+def test_waiting_tasks_are_bounded_by_their_workers_not_the_cores():
+    # 8 threads sleeping on 2 cores: ~7.5× against sequential is right, and not "the ideal
+    # here is 2×" beside it.
+    said = text(made_up("threads", "sleep", 8, 8, 0.0, (4.0, 3.0), wall_s=0.32,
+                        baseline_s=2.4))
+    assert "Speedup 7.50× against sequential" in said
+    assert "ideal here is 2×" not in said and "waiting needs no core" in said
+    assert "8 workers and 8 tasks it can reach about 8× — close to that" in said
+    # Four workers for the same eight sleeps: about 4× at most.
+    four = text(made_up("threads", "sleep", 4, 8, 0.0, (4.0, 3.0), wall_s=0.62,
+                        baseline_s=2.4))
+    assert "reach about 4× — close to that" in four
+    # Other programs filled the machine meanwhile: the sleeps still waited, and still overlap.
+    busy = text(made_up("threads", "sleep", 8, 8, 0.0, (95.0, 95.0), wall_s=0.32,
+                        baseline_s=2.4))
+    assert "ideal here is 2×" not in busy and "reach about 8×" in busy
+
+
+def test_computing_faster_than_the_cores_allow_blames_the_baseline():
+    # Two CPU-bound tasks on two processes, each 1 s here; the sequential run took 2.5 s.
+    above = text(made_up("process-pool", "primes", 2, 2, 1.0, (100.0, 100.0),
+                         baseline_s=2.5))
+    assert "Speedup 2.50× against sequential is above the 2× ideal" in above
+    assert "the sequential run took 2.50 s, while this run's tasks took 2.00 s" in above
+    assert "close to the ideal" not in above
+    # Within reach of the ideal: said as before.
+    level = text(made_up("process-pool", "primes", 2, 2, 1.0, (100.0, 100.0),
+                         baseline_s=1.9))
+    assert "Speedup 1.90× against sequential; the ideal here is 2× (min of 2 workers and 2 " \
+           "cores) — close to the ideal" in level

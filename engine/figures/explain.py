@@ -31,6 +31,8 @@ _WAITING = 0.35  # task CPU / task wall below this: the task mostly waited
 _ONE_CORE_SLACK = 1.35  # "near one core" means under this many cores' worth
 _HIGH_OVERHEAD = 0.35
 _FULL = 0.85  # the machine's cores were this busy on average: the CPU itself was the limit
+_CLOSE = 0.85  # a speedup this share of its bound or more is "close to" it
+_ABOVE = 1.1  # a computing run's speedup past this many times its ideal: the baseline was slow
 # From bench/bench_backends.py (docs/benchmarks.md): Dask's scheduler adds a few ms per task,
 # so below ~100 ms per task its overhead can be more than 10 % of the work.
 DASK_CROSSOVER_S = 0.1
@@ -328,8 +330,38 @@ def explain(result: RunResult) -> list[str]:
                      f"(the crossover is about {DASK_CROSSOVER_S * 1000:.0f} ms).")
 
     if s.speedup is not None:
-        verdict = ("close to the ideal" if s.efficiency is not None and s.efficiency >= 0.85
-                   else "well below the ideal")
-        lines.append(f"Speedup {s.speedup:.2f}× against sequential; the ideal here is {ideal}× "
-                     f"(min of {result.workers} workers and {cores} cores) — {verdict}.")
+        # Waiting, not computing: each task used little of a core, and not because other
+        # programs took the cores (then the tasks, all of them, still used some).
+        waited = (share is not None and share < _WAITING
+                  and (not full or task_cores < _WAITING))
+        lines.append(_speedup_line(result, s.speedup, ideal, waited))
     return lines
+
+
+def _speedup_line(result: RunResult, speedup: float, ideal: int, waited: bool) -> str:
+    """The speedup against its bound: the cores for work that computes; the workers for work
+    that waits (a wait needs no core, so 8 threads sleeping on 2 cores reach ~8×, and "the
+    ideal here is 2×" beside a 7.5× speedup read as nonsense on a projector)."""
+    s, workers, cores = result.stats, result.workers, result.cores
+    said = f"Speedup {speedup:.2f}× against sequential"
+    n_workers = f"{workers} worker{'s' if workers != 1 else ''}"
+    if waited and workers > 1:
+        bound = max(1, min(workers, s.n_tasks))
+        verdict = "close to that" if speedup >= _CLOSE * bound else "well below that"
+        return (f"{said}. The tasks mostly waited, and waiting needs no core, so the {cores} "
+                f"cores do not bound it: with {n_workers} and {s.n_tasks} tasks it can "
+                f"reach about {bound}× — {verdict}.")
+    where = f"(min of {n_workers} and {cores} cores)"
+    if speedup > _ABOVE * ideal:
+        # Work that computes cannot beat the cores: the baseline was slow, not this run fast.
+        baseline = result.baseline_wall_s or 0.0
+        why = (f"the sequential run took {baseline:.2f} s, while this run's tasks took "
+               f"{s.busy_s:.2f} s added up, so the baseline ran slower than the same work does "
+               "now: the machine was likely busier then"
+               if baseline > s.busy_s else
+               "the difference is timing noise between the two runs (a busy machine, "
+               "warmer caches)")
+        return (f"{said} is above the {ideal}× ideal {where}: {why}. Run both again to "
+                "compare them fairly.")
+    verdict = "close to the ideal" if speedup >= _CLOSE * ideal else "well below the ideal"
+    return f"{said}; the ideal here is {ideal}× {where} — {verdict}."
