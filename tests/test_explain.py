@@ -70,6 +70,15 @@ def test_sleeping_tasks_on_a_quiet_machine_mostly_waited():
     assert "The tasks mostly waited" in said
 
 
+def test_sleeping_tasks_on_a_full_machine_still_waited_rather_than_starved():
+    # Other programs filled both cores: the sleeps used 0 % of a core because they slept.
+    said = text(made_up("thread-pool", "sleep", 4, 4, 0.0, (96.0, 97.0)))
+    assert "The tasks mostly waited" in said and "got only 0% of a core" not in said
+    # CPU work starved by the same neighbours is still said to be starved.
+    starved = text(made_up("processes", "primes", 2, 2, 0.3, (100.0, 100.0)))
+    assert "The machine was busy: other programs used about" in starved
+
+
 def free_threaded(result: RunResult) -> RunResult:
     import dataclasses
 

@@ -54,6 +54,24 @@ def test_speedup_against_the_last_sequential_run_of_the_same_workload(qtbot, tmp
     assert window.summary.values["Speedup"].text() == f"{result.stats.speedup:.2f}×"
 
 
+def test_sleeps_overlapping_past_the_cores_are_explained_not_called_ideal(qtbot, tmp_path):
+    # 8 sleeping threads on this machine's cores: ~8× against sequential, past "min(workers,
+    # cores)"; the window says waits are bounded by the workers.
+    window = make_window(qtbot, tmp_path)
+    choose_workload(window, "sleep", {"seconds": "0.2"}, 8, 1, backend="sequential")
+    with qtbot.waitSignal(window.run_done, timeout=RUN_TIMEOUT_MS):
+        window.start_run()
+    choose_workload(window, "sleep", {"seconds": "0.2"}, 8, 8, backend="threads")
+    with qtbot.waitSignal(window.run_done, timeout=RUN_TIMEOUT_MS) as done:
+        window.start_run()
+    result = done.args[0]
+    assert result.stats.speedup is not None and result.stats.speedup > 4
+    shown = window.summary.plain_text()
+    assert "over 100 %: see why below" in shown
+    assert "waiting needs no core" in shown and "reach about 8×" in shown
+    assert "close to the ideal" not in shown
+
+
 def test_stop_ends_a_run_within_two_seconds(qtbot, tmp_path):
     from PySide6.QtCore import Qt
 

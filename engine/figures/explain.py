@@ -226,6 +226,10 @@ def explain(result: RunResult) -> list[str]:
     else:
         others = 0.0 if cores_used is None else max(0.0, cores_used - task_cores)
     in_c = _releases_gil(result)
+    # Waiting, not computing: each task used little of a core, and not because other programs
+    # took the cores (then the tasks, all of them, still used some): sleeps on a full machine
+    # used 0 % of a core because they slept, not because it was busy.
+    waited = share is not None and share < _WAITING and (not full or task_cores < _WAITING)
     threads_on_gil = (processes is False and result.machine.gil_enabled and ideal > 1
                       and result.backend != "interpreters"  # one GIL per interpreter
                       and s.parallelism > 1.3 and 0.5 < task_cores < _ONE_CORE_SLACK
@@ -245,7 +249,7 @@ def explain(result: RunResult) -> list[str]:
             f"{result.workers} worker processes took turns on {cores} cores: each task got "
             f"about {share:.0%} of a core while it ran. The cores were the limit (more workers "
             "than cores), not waiting.")
-    elif share < _WAITING and full:
+    elif share < _WAITING and full and not waited:
         lines.append(
             f"The machine was busy: other programs used about {others:.1f} of its {total} "
             f"cores, so each task got only {share:.0%} of a core while it ran.")
@@ -330,10 +334,6 @@ def explain(result: RunResult) -> list[str]:
                      f"(the crossover is about {DASK_CROSSOVER_S * 1000:.0f} ms).")
 
     if s.speedup is not None:
-        # Waiting, not computing: each task used little of a core, and not because other
-        # programs took the cores (then the tasks, all of them, still used some).
-        waited = (share is not None and share < _WAITING
-                  and (not full or task_cores < _WAITING))
         lines.append(_speedup_line(result, s.speedup, ideal, waited))
     return lines
 
