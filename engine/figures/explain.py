@@ -77,8 +77,10 @@ def start_cap(n_tasks: int, task_s: float, start_s: float, workers: int,
     return n_tasks * task_s / (start_s + n_tasks * task_s / workers)
 
 
-def _start_cap_line(result: RunResult, start_s: float, ideal: int) -> str | None:
-    """For a run too short to amortise its workers' start: the cap that start alone sets."""
+def _start_cap_line(result: RunResult, start_s: float,
+                    ideal: int) -> tuple[float, str] | None:
+    """For a run too short to amortise its workers' start: the cap that start alone sets, and
+    the sentence that says so."""
     s = result.stats
     if not s.n_tasks or s.busy_s <= 0 or start_s <= 0:
         return None
@@ -89,11 +91,11 @@ def _start_cap_line(result: RunResult, start_s: float, ideal: int) -> str | None
         return None
     how = ("each task starts its own worker" if result.worker_per_task
            else f"{s.n_tasks} tasks on {workers} workers")
-    return (f"The workers' start alone caps this run: at {task_s * 1000:.0f} ms a task, with "
-            f"{start_s * 1000:.0f} ms to "
-            f"start a worker and {how}, even a run with no other cost reaches at most about "
-            f"{cap:.2f}× of the {ideal}× ideal. Longer tasks, or a warm start (workers started "
-            "before the clock), lift that cap.")
+    return cap, (f"The workers' start alone caps this run: at {task_s * 1000:.0f} ms a task, "
+                 f"with {start_s * 1000:.0f} ms to "
+                 f"start a worker and {how}, even a run with no other cost reaches at most "
+                 f"about {cap:.2f}× of the {ideal}× ideal. Longer tasks, or a warm start "
+                 "(workers started before the clock), lift that cap.")
 
 
 def ran_in_processes(result: RunResult) -> bool | None:
@@ -318,10 +320,12 @@ def explain(result: RunResult) -> list[str]:
         lines.append(f"Starting a worker process cost {start_ms:.0f} ms from the run's start to "
                      f"its first task ({_START_INCLUDES}).")
 
+    cap = None
     if processes and result.warm_start_s is None and not result.scheduler:
         short = _start_cap_line(result, worker_start_s(result), ideal)
         if short is not None:
-            lines.append(short)
+            cap, said = short
+            lines.append(said)
 
     if result.backend == "dask" and s.n_tasks:
         mean_ms = s.busy_s / s.n_tasks * 1000
@@ -334,14 +338,16 @@ def explain(result: RunResult) -> list[str]:
                      f"(the crossover is about {DASK_CROSSOVER_S * 1000:.0f} ms).")
 
     if s.speedup is not None:
-        lines.append(_speedup_line(result, s.speedup, ideal, waited))
+        lines.append(_speedup_line(result, s.speedup, ideal, waited, cap))
     return lines
 
 
-def _speedup_line(result: RunResult, speedup: float, ideal: int, waited: bool) -> str:
-    """The speedup against its bound: the cores for work that computes; the workers for work
-    that waits (a wait needs no core, so 8 threads sleeping on 2 cores reach ~8×, and "the
-    ideal here is 2×" beside a 7.5× speedup read as nonsense on a projector)."""
+def _speedup_line(result: RunResult, speedup: float, ideal: int, waited: bool,
+                  cap: float | None = None) -> str:
+    """The speedup against its bound: the cores for work that computes (or ``cap``, what the
+    workers' start allows, when lower); the workers for work that waits (a wait needs no core,
+    so 8 threads sleeping on 2 cores reach ~8×, and "the ideal here is 2×" beside a 7.5×
+    speedup read as nonsense on a projector)."""
     s, workers, cores = result.stats, result.workers, result.cores
     said = f"Speedup {speedup:.2f}× against sequential"
     n_workers = f"{workers} worker{'s' if workers != 1 else ''}"
@@ -352,7 +358,9 @@ def _speedup_line(result: RunResult, speedup: float, ideal: int, waited: bool) -
                 f"cores do not bound it: with {n_workers} and {s.n_tasks} tasks it can "
                 f"reach about {bound}× — {verdict}.")
     where = f"(min of {n_workers} and {cores} cores)"
-    if speedup > _ABOVE * ideal:
+    limit, what = ((cap, f"the {cap:.2f}× its workers' start allows") if cap is not None
+                   else (ideal, f"the {ideal}× ideal {where}"))
+    if speedup > _ABOVE * limit:
         # Work that computes cannot beat the cores: the baseline was slow, not this run fast.
         baseline = result.baseline_wall_s or 0.0
         why = (f"the sequential run took {baseline:.2f} s, while this run's tasks took "
@@ -361,7 +369,6 @@ def _speedup_line(result: RunResult, speedup: float, ideal: int, waited: bool) -
                if baseline > s.busy_s else
                "the difference is timing noise between the two runs (a busy machine, "
                "warmer caches)")
-        return (f"{said} is above the {ideal}× ideal {where}: {why}. Run both again to "
-                "compare them fairly.")
+        return f"{said} is above {what}: {why}. Run both again to compare them fairly."
     verdict = "close to the ideal" if speedup >= _CLOSE * ideal else "well below the ideal"
     return f"{said}; the ideal here is {ideal}× {where} — {verdict}."
