@@ -206,7 +206,10 @@ def test_sampler_process_keeps_its_rate_while_threads_fight_over_the_gil():
     result = execute(RunConfig(build_workload(["primes"], 4, {"n": "200000"}), "threads",
                                sample_interval_s=0.05))
     expected = result.wall_s / 0.05
-    assert len(result.samples) >= 0.6 * expected
+    # The in-process sampler this guards against reached ~1 sample a second, 5 % of this
+    # rate. A fresh-clone CI beside two busy loops (the GIL probe's dumps and four threads as
+    # well: about twice the work the two cores can do) gave the sampler process 9 of 19.
+    assert len(result.samples) >= 0.35 * expected
     # Four threads, one core's worth of CPU between them (the GIL), seen per thread. Thread
     # CPU counters tick every 10 ms, so one 50 ms sample can read 20 % high or low: judge the
     # mean over the run. The lower bound is generous: with two busy loops beside the suite
