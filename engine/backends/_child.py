@@ -164,7 +164,8 @@ def hangup_blocked() -> contextlib.AbstractContextManager[None]:
     not SIGHUP, which a closing terminal sends to the whole process group: they died of it,
     and the tracker's death printed warnings and KeyError tracebacks on the user's terminal.
     These helpers unblock only SIGINT and SIGTERM. The engine answers SIGHUP itself and then
-    ends the helpers.
+    ends the helpers. In the run thread the block also puts back its SIGINT, which starting the
+    resource tracker unblocks (``signals_blocked`` restores the whole mask).
     """
     return signals_blocked(("SIGHUP",))
 
